@@ -1,0 +1,47 @@
+"""The Typer app: thin commands, and the one place errors become exit codes.
+
+Exit codes: 0 success, 2 usage errors (the command line is wrong), 1 other
+errors (a file or value is bad). A user's mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from ..errors import LSTMTraceError
+from ..render.console import make_console
+from .explain import explain
+from .presets import list_presets
+from .show import show
+from .step import step
+
+
+class _ErrorsToExitCodes(TyperGroup):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LSTMTraceError as error:
+            make_console(stderr=True).print(
+                f"Error: {error}", markup=False, highlight=False, soft_wrap=True, style="bold red"
+            )
+            raise typer.Exit(error.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_ErrorsToExitCodes,
+    name="lstm-trace",
+    help="Show how an LSTM cell computes, one stage at a time, with real numbers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("step")(step)
+app.command("show")(show)
+app.command("explain")(explain)
+app.command("presets")(list_presets)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,30 @@
+"""`lstm-trace show`: render a saved trace with the same tables, without recomputing."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from typing import Annotated
+
+from ..render.console import make_console
+from ..render.step import step_view
+from ..trace_json import read_trace
+from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
+
+
+def show(
+    source: Annotated[str, typer.Argument(metavar="FILE", help="A trace written by --json/--output, or - for stdin.")],
+    precision: Precision = 4,
+    stage: Annotated[
+        Optional[str], typer.Option("--stage", "-s", help="Show one stage only.", rich_help_panel=DISPLAY)
+    ] = None,
+    max_rows: MaxRows = 24,
+    all_rows: AllRows = False,
+) -> None:
+    """Show a saved JSON trace as tables."""
+    check_stage(stage)
+    trace = read_trace(source)
+    console = make_console()
+    for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
+        console.print(view)

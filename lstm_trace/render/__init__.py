@@ -1,0 +1,1 @@
+"""Renderers: a trace in, Rich renderables out. Nothing here computes the cell."""

@@ -1,0 +1,11 @@
+"""The one place Consoles are made; commands make one and pass it down."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+
+def make_console(stderr: bool = False, width: int | None = None) -> Console:
+    # highlight=False: Rich's repr highlighter would colour digits at random
+    # inside our tables; colour here always means something.
+    return Console(stderr=stderr, highlight=False, width=width)

@@ -1,0 +1,153 @@
+"""The `lstm-trace/1` JSON contract: write a trace, read it back, validate it.
+
+    {"format": "lstm-trace/1", "hidden_size": H, "input_size": I, "dtype": "float64",
+     "title": ..., "notes": [...], "weights": {"source": ..., ...},
+     "steps": [{"t": 1, "x": [...], "h_prev": [...], "c_prev": [...], "concat": [...],
+                "forget": {"wz": [...], "bias": [...], "preact": [...], "act": [...]},
+                "input": {...}, "candidate": {...}, "output": {...},
+                "keep": [...], "write": [...], "c": [...], "c_tanh": [...], "h": [...]}]}
+
+Field names come from `stages.QUANTITIES` (a dotted name is a nested object).
+Fields may be added, never renamed. Floats are written in full (shortest
+round-trip repr), so reading a trace back gives the very same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, UsageError
+from .stages import QUANTITIES
+from .trace import GATE_NAMES, GateTrace, StepTrace, Trace
+from .weights import DTYPES
+
+FORMAT = "lstm-trace/1"
+_OPTIONAL_GATE_PARTS = ("wz", "bias")  # informative; traces from other writers may omit them
+
+
+def trace_to_dict(trace: Trace) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "hidden_size": trace.hidden_size,
+        "input_size": trace.input_size,
+        "dtype": trace.dtype,
+        "title": trace.title,
+        "notes": list(trace.notes),
+        "weights": dict(trace.weights),
+        "steps": [step_to_dict(step) for step in trace.steps],
+    }
+
+
+def step_to_dict(step: StepTrace) -> dict[str, Any]:
+    content: dict[str, Any] = {"t": step.t}
+    for name in QUANTITIES:
+        value = step[name]
+        if value is None:
+            continue
+        head, _, part = name.partition(".")
+        if part:
+            content.setdefault(head, {})[part] = value.tolist()
+        else:
+            content[head] = value.tolist()
+    return content
+
+
+def dumps(trace: Trace) -> str:
+    return json.dumps(trace_to_dict(trace), allow_nan=False)
+
+
+def read_trace(source: str) -> Trace:
+    """Read a trace from a file path, or from standard input when `source` is '-'."""
+    if source == "-":
+        text, origin = sys.stdin.read(), "trace on standard input"
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise UsageError(f"The trace file '{path}' does not exist.")
+        if not path.is_file():
+            raise UsageError(f"The trace path '{path}' is not a file.")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise DataError(f"Cannot read the trace file '{path}': {error}.") from None
+        origin = f"trace file '{path}'"
+    return loads(text, origin)
+
+
+def loads(text: str, origin: str = "trace") -> Trace:
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DataError(f"The {origin} is not valid JSON ({error}); expected an {FORMAT} trace.") from None
+    return trace_from_dict(content, origin)
+
+
+def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
+    if not isinstance(content, dict) or content.get("format") != FORMAT:
+        found = content.get("format") if isinstance(content, dict) else type(content).__name__
+        raise DataError(f"The {origin} is not an lstm-trace trace: expected \"format\": \"{FORMAT}\", found {found!r}.")
+    H = _positive_int(content, "hidden_size", origin)
+    I = _positive_int(content, "input_size", origin)
+    dtype = content.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise DataError(f"In the {origin}, dtype is {dtype!r}; expected one of {', '.join(DTYPES)}.")
+    weights = content.get("weights")
+    if not isinstance(weights, dict) or "source" not in weights:
+        raise DataError(f"In the {origin}, \"weights\" must be an object with a \"source\".")
+    steps = content.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise DataError(f"In the {origin}, \"steps\" must be a non-empty list of steps.")
+    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I}
+    return Trace(
+        hidden_size=H,
+        input_size=I,
+        dtype=dtype,
+        weights=weights,
+        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin) for k, step in enumerate(steps)),
+        title=content.get("title"),
+        notes=tuple(str(note) for note in content.get("notes", [])),
+    )
+
+
+def _step_from_dict(content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str) -> StepTrace:
+    if not isinstance(content, dict):
+        raise DataError(f"In the {origin}, {where} must be an object, found {type(content).__name__}.")
+    values: dict[str, Any] = {}
+    for name, quantity in QUANTITIES.items():
+        head, _, part = name.partition(".")
+        block = content.get(head)
+        raw = block.get(part) if part and isinstance(block, dict) else (None if part else block)
+        if raw is None and part in _OPTIONAL_GATE_PARTS:
+            continue
+        values[name] = _vector(raw, f"{where}.{name}", sizes[quantity.shape], dtype, origin)
+    gates = {
+        gate: GateTrace(**{part: values.get(f"{gate}.{part}") for part in ("preact", "act", "wz", "bias")})
+        for gate in GATE_NAMES
+    }
+    plain = {name: value for name, value in values.items() if "." not in name}
+    t = content.get("t", 1)
+    if not isinstance(t, int) or isinstance(t, bool):
+        raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
+    return StepTrace(**plain, **gates, t=t)
+
+
+def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndarray:
+    if raw is None:
+        raise DataError(f"In the {origin}, {where} is missing; expected a list of {size} numbers.")
+    if not isinstance(raw, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
+        raise DataError(f"In the {origin}, {where} must be a list of numbers.")
+    if len(raw) != size:
+        raise DataError(f"In the {origin}, {where} has {len(raw)} numbers; expected {size}.")
+    return np.array(raw, dtype=dtype)
+
+
+def _positive_int(content: dict, key: str, origin: str) -> int:
+    value = content.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise DataError(f"In the {origin}, {key} must be a positive integer, found {value!r}.")
+    return value

@@ -1,0 +1,117 @@
+"""From what the user gave to a `Trace`: presets, defaults and sizes resolved, then the cell run.
+
+Every command that takes `--preset/--h/--x/--c/--weights` goes through
+`resolve_inputs`, so they all agree on defaults and on the errors for sizes
+that do not fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cell import lstm_step
+from .errors import UsageError, shape_text
+from .scenarios import load_scenario, scenario_weights
+from .trace import Trace
+from .weights import DTYPES, LayerSelection, LSTMWeights, load_weights
+
+# 4 gates × H × (H+I) float64 values: at H = I = 8192 that is already 4 GiB.
+MAX_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class StepInputs:
+    weights: LSTMWeights
+    x: np.ndarray  # (I,)
+    h_prev: np.ndarray  # (H,)
+    c_prev: np.ndarray  # (H,)
+    title: str | None = None
+    notes: tuple[str, ...] = ()  # what was assumed, said on screen and kept in the trace
+
+
+def resolve_inputs(
+    *,
+    preset: str | None = None,
+    h: np.ndarray | None = None,
+    x: np.ndarray | None = None,
+    c: np.ndarray | None = None,
+    weights: str | None = None,
+    seed: int = 0,
+    hidden_size: int | None = None,
+    dtype: str = "float64",
+    selection: LayerSelection = LayerSelection(),
+) -> StepInputs:
+    """Fill in what the user left out: explicit options win over the preset's values."""
+    if dtype not in DTYPES:
+        raise UsageError(f"--dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
+    scenario = load_scenario(preset) if preset else None
+    title = f"{scenario.title} (preset {scenario.name})" if scenario else None
+    if scenario is not None:
+        h = scenario.h if h is None and hidden_size is None else h
+        x = scenario.x if x is None else x
+        c = scenario.c if c is None else c
+    if x is None:
+        raise UsageError("No input vector: give --x (for example --x=-0.1,0.3,0.1) or --preset NAME.")
+    _check_size(len(x), "--x (input size I)")
+    if hidden_size is not None:
+        _check_size(hidden_size, "--hidden-size")
+        if h is not None and len(h) != hidden_size:
+            raise UsageError(f"--hidden-size {hidden_size} disagrees with --h, which has {len(h)} entries.")
+    if h is not None:
+        _check_size(len(h), "--h (hidden size H)")
+        hidden_size = len(h)
+
+    if weights is None and scenario is not None:
+        loaded = scenario_weights(scenario)
+    else:
+        loaded = load_weights(weights or "identity", hidden_size, len(x), seed, selection)
+
+    notes = []
+    H = loaded.hidden_size
+    if h is None:
+        h = np.zeros(H)
+        notes.append(f"h_(t-1) was not given, so it is assumed to be zeros (H = {H}).")
+    if c is None:
+        c = np.zeros(H)
+        notes.append("C_(t-1) was not given, so it is assumed to be zeros.")
+    _check_fits(loaded, x=x, h=h, c=c)
+    return StepInputs(
+        weights=loaded.astype(dtype),
+        x=x.astype(dtype),
+        h_prev=h.astype(dtype),
+        c_prev=c.astype(dtype),
+        title=title,
+        notes=tuple(notes),
+    )
+
+
+def trace_step(inputs: StepInputs) -> Trace:
+    """Run the cell once on resolved inputs and wrap the step with its provenance."""
+    step = lstm_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev)
+    return Trace(
+        hidden_size=inputs.weights.hidden_size,
+        input_size=inputs.weights.input_size,
+        dtype=str(inputs.weights.dtype),
+        weights=dict(inputs.weights.provenance),
+        steps=(step,),
+        title=inputs.title,
+        notes=inputs.notes,
+    )
+
+
+def _check_size(size: int, what: str) -> None:
+    if not 1 <= size <= MAX_SIZE:
+        raise UsageError(f"{what} is {size}; it must be between 1 and {MAX_SIZE}.")
+
+
+def _check_fits(weights: LSTMWeights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> None:
+    H, I = weights.hidden_size, weights.input_size
+    for option, vector, size, letter in (("--x", x, I, "I"), ("--h", h, H, "H"), ("--c", c, H, "H")):
+        if vector.shape != (size,):
+            raise UsageError(
+                f"{option} has shape {shape_text(vector.shape)}, but the weights ({weights.source}) "
+                f"are for H = {H}, I = {I}: W_f has shape {shape_text(weights.W['forget'].shape)}, "
+                f"so {option} must have shape ({size},) ({letter} = {size})."
+            )
