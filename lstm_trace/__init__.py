@@ -12,11 +12,19 @@ from .cell import lstm_step, sigmoid
 from .errors import DataError, LSTMTraceError, UsageError
 from .stages import GATES, QUANTITIES, STAGES
 from .trace import GateTrace, StepTrace, Trace
-from .trace_json import dumps as trace_to_json
-from .trace_json import loads as trace_from_json
-from .trace_json import read_trace
 from .tracer import StepInputs, resolve_inputs, trace_step
 from .weights import LSTMWeights, load_weights, presets
+
+# The JSON functions load `json` and `tempfile`; `step` without --json never needs them.
+_FROM_TRACE_JSON = {"trace_to_json": "dumps", "trace_from_json": "loads", "read_trace": "read_trace"}
+
+
+def __getattr__(name: str):
+    if name in _FROM_TRACE_JSON:
+        from . import trace_json
+
+        return getattr(trace_json, _FROM_TRACE_JSON[name])
+    raise AttributeError(f"module 'lstm_trace' has no attribute {name!r}")
 
 __all__ = [
     "DataError", "GATES", "GateTrace", "LSTMTraceError", "LSTMWeights", "QUANTITIES", "STAGES",

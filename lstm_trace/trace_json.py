@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, UsageError
+from .files import write_text_atomic
 from .stages import QUANTITIES
 from .trace import GATE_NAMES, GateTrace, StepTrace, Trace
 from .weights import DTYPES
@@ -59,6 +60,16 @@ def step_to_dict(step: StepTrace) -> dict[str, Any]:
 
 def dumps(trace: Trace) -> str:
     return json.dumps(trace_to_dict(trace), allow_nan=False)
+
+
+def write_outputs(trace: Trace, to_stdout: bool, path: Path | None) -> None:
+    """The trace as JSON to a file (atomically) and/or to standard output."""
+    text = dumps(trace)
+    if path is not None:
+        write_text_atomic(path, text)
+    if to_stdout:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def read_trace(source: str) -> Trace:

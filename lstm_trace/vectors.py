@@ -93,3 +93,62 @@ def _as_vector(loaded: np.ndarray, where: str) -> np.ndarray:
     if loaded.size == 0:
         raise DataError(f"{where} holds an empty vector.")
     return _finite(loaded.astype(np.float64), where, DataError)
+
+
+def parse_sequence(text: str, option: str) -> np.ndarray:
+    """A (T, I) float64 array: inline steps separated by `;` ("0.1,0.2;0.3,0.4"),
+    `@file` (.npy of shape (T, I), .json list of lists, .csv/.txt one step per line),
+    or `-` for standard input (text, one step per line)."""
+    stripped = text.strip()
+    if stripped == "-":
+        import sys
+
+        return _parse_rows(sys.stdin.read().splitlines(), f"{option} on standard input", DataError)
+    if stripped.startswith("@"):
+        path = Path(stripped[1:])
+        where = f"{option} file '{path}'"
+        if not path.is_file():
+            raise UsageError(f"{where} does not exist or is not a file.")
+        if path.suffix.lower() == ".npy":
+            try:
+                loaded = np.load(path, allow_pickle=False)
+            except (ValueError, OSError, EOFError) as error:
+                raise DataError(f"Cannot read {where} as .npy: {error}.") from None
+            if loaded.dtype.kind not in "fiu" or loaded.ndim != 2 or 0 in loaded.shape:
+                raise DataError(
+                    f"{where} holds dtype {loaded.dtype}, shape {shape_text(loaded.shape)}; "
+                    f"expected real numbers of shape (T, I)."
+                )
+            return _finite(loaded.astype(np.float64), where, DataError)
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError) as error:
+            raise DataError(f"Cannot read {where} as text: {error}.") from None
+        if path.suffix.lower() == ".json":
+            try:
+                rows = json.loads(content)
+            except json.JSONDecodeError as error:
+                raise DataError(f"Cannot read {where} as JSON: {error}.") from None
+            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+                raise DataError(f"{where} must hold a JSON list of lists, one list per time step.")
+            return _parse_rows([json.dumps(row) for row in rows], where, DataError)
+        return _parse_rows(content.splitlines(), where, DataError)
+    return _parse_rows(stripped.split(";"), f"{option} {text!r}", UsageError)
+
+
+def _parse_rows(lines: list[str], where: str, error: type[Exception]) -> np.ndarray:
+    rows = [
+        _parse_numbers(line, where, where=f"{where}, step {t}", error=error)
+        for t, line in enumerate((line for line in lines if line.strip()), start=1)
+    ]
+    if not rows:
+        raise error(f"{where} holds no time steps.")
+    widths = {len(row) for row in rows}
+    if len(widths) > 1:
+        first = len(rows[0])
+        bad = next(t for t, row in enumerate(rows, start=1) if len(row) != first)
+        raise error(
+            f"{where} is ragged: step 1 has {first} values but step {bad} has {len(rows[bad - 1])}; "
+            f"every step needs the same input size I."
+        )
+    return np.vstack(rows)

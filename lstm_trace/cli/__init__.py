@@ -6,7 +6,6 @@ errors (a file or value is bad). A user's mistake never shows a traceback.
 
 from __future__ import annotations
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -19,7 +18,7 @@ from .step import step
 
 
 class _ErrorsToExitCodes(TyperGroup):
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except LSTMTraceError as error:

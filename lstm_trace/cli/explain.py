@@ -6,11 +6,9 @@ import typer
 from typing import Annotated
 
 from ..render.console import make_console
-from ..render.explain import explain_view
 from ..stages import GATE_BY_NAME, STAGE_BY_NAME, STAGE_NAMES, STAGES
 from ..tracer import trace_step
 from ..weights import presets
-from ..worked import contrast, unit_sum
 from .options import (
     AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
     check_stage, inputs_from_options, table_options,
@@ -37,6 +35,9 @@ def explain(
 
     The worked example uses the seed-question preset unless you give --preset or --x.
     """
+    from ..render.explain import explain_view
+    from ..worked import contrast, unit_sum
+
     check_stage(stage, (*STAGE_NAMES, "all"))
     if preset is None and x is None:
         preset = DEFAULT_PRESET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from ..render.console import make_console
 from ..scenarios import load_scenario, scenario_names
@@ -17,7 +18,8 @@ def list_presets() -> None:
     table.add_column("what it shows")
     for name in scenario_names():
         scenario = load_scenario(name)
-        table.add_row(name, f"{len(scenario.h)}×{len(scenario.x)}", f"{scenario.title}: {scenario.description}")
+        # Text, not str: descriptions hold brackets such as [h ; x] that are not Rich markup.
+        table.add_row(name, f"{len(scenario.h)}×{len(scenario.x)}", Text(f"{scenario.title}: {scenario.description}"))
     console = make_console()
     console.print(table)
     console.print(f"Weight presets (--weights NAME): {', '.join(PRESET_NAMES)}; or a .npz/.json weights file.")

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from ..render.console import make_console
 from ..render.step import step_view
-from ..trace_json import read_trace
 from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
 
 
@@ -23,6 +22,8 @@ def show(
     all_rows: AllRows = False,
 ) -> None:
     """Show a saved JSON trace as tables."""
+    from ..trace_json import read_trace
+
     check_stage(stage)
     trace = read_trace(source)
     console = make_console()

@@ -8,8 +8,6 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from .. import trace_json
-from ..files import write_text_atomic
 from ..render.console import make_console
 from ..render.step import step_view
 from ..tracer import trace_step
@@ -42,11 +40,12 @@ def step(
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
     check_stage(stage)
     trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))
-    if output is not None:
-        write_text_atomic(output, trace_json.dumps(trace))
-    console = make_console()
+    if as_json or output is not None:
+        from ..trace_json import write_outputs  # JSON is only imported when asked for
+
+        write_outputs(trace, to_stdout=as_json, path=output)
     if as_json:
-        console.out(trace_json.dumps(trace), highlight=False, soft_wrap=True)
         return
+    console = make_console()
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)

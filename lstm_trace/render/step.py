@@ -16,8 +16,8 @@ from .tables import TableOptions, stage_view
 def header(trace: Trace) -> Panel:
     H, I = trace.hidden_size, trace.input_size
     lines = Text()
-    lines.append(f"H = {H} hidden units, I = {I} inputs: z = [hₜ₋₁ ; xₜ] has {H + I}", style="bold")
-    lines.append(f"   {trace.dtype}\n")
+    lines.append(f"H = {H} hidden units, I = {I} inputs: z = [hₜ₋₁ ; xₜ] has {H + I} entries", style="bold")
+    lines.append(f"; {trace.dtype}\n")
     lines.append("weights: ", style="bold")
     lines.append(weights_summary(trace.weights) + "\n")
     for note in trace.notes:

@@ -28,7 +28,7 @@ def stage_view(stage: Stage, step: StepTrace, options: TableOptions) -> Group:
     heading = Text.assemble((stage.title, "bold"), "   ", (stage.equation, "bold cyan"))
     if stage.name == "concat":
         H, I = step.hidden_size, step.input_size
-        heading.append(f"   {H} entries from hₜ₋₁, then {I} from xₜ: z has H+I = {H + I}")
+        heading.append(f"   ({H} from hₜ₋₁, then {I} from xₜ)")
     return Group(heading, table, Text(stage.summary, style="italic dim"), Text(""))
 
 
