@@ -1,0 +1,270 @@
+"""The fast path: one LSTM cell over a whole sequence, for a batch of sequences at once.
+
+The same equations as `cell.lstm_step`, arranged the way fast RNN libraries run them:
+
+- the four gates are one block of 4H rows, ordered [f | i | o | C̃] so the three
+  sigmoids sit side by side;
+- inside the loop every vector is a column and a batch is B columns side by side:
+  h_{t-1} is (H, B) and the gates (4H, B), so each gate is a contiguous block and the
+  recurrence is one (4H, H) × (H, B) product (the layout cuDNN uses; with rows of
+  4H per sequence instead, both the product and the gate slices run ~1.5x slower);
+- the input projections W_x·x_t of all T steps are one matrix product before the loop;
+- each step then costs one matrix product for the recurrence, W_h·h_{t-1}, and a
+  handful of element-wise NumPy calls into preallocated buffers;
+- σ(a) = 0.5 + 0.5·tanh(a/2), so one tanh call covers all four gates.
+
+`run_cell` keeps only the states (h for every step, the final C); `trace_cell`
+keeps every intermediate in (S, B, ·) arrays; `trace_cell_chunks` does the same
+a chunk of steps at a time, reusing its buffers, so memory stays bounded for
+any T. The tests check all three against `lstm_step` and `torch.nn.LSTM`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .errors import UsageError, shape_text
+from .sequence_trace import SequenceTrace
+from .weights.model import LSTMWeights
+
+GATE_ORDER = ("forget", "input", "output", "candidate")  # the block order: three sigmoids, then tanh
+SIGMOID_GATES = 3
+
+
+@dataclass(frozen=True)
+class PackedCell:
+    """A cell's weights as the loop wants them: one block of rows for all four gates."""
+
+    w_x: np.ndarray  # (4H, I)  rows [f | i | o | C̃]
+    w_h: np.ndarray  # (4H, H)
+    b: np.ndarray  # (4H, 1)
+    half: np.ndarray  # (4H, 1)  0.5 for sigmoid rows, 1 for C̃: the a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.w_h.shape[1])
+
+    @property
+    def input_size(self) -> int:
+        return int(self.w_x.shape[1])
+
+    def halved(self) -> "PackedCell":
+        """The same cell with the sigmoid rows scaled by 0.5 once, so the loop can skip that
+        multiplication. Halving is exact in binary floating point: both give the same bits."""
+        return PackedCell(self.w_x * self.half, self.w_h * self.half, self.b * self.half, self.half)
+
+
+def pack(weights: LSTMWeights) -> PackedCell:
+    H = weights.hidden_size
+    W = np.concatenate([weights.W[gate] for gate in GATE_ORDER])  # (4H, H+I), columns [h | x]
+    b = np.concatenate([weights.b[gate] for gate in GATE_ORDER])  # (4H,)
+    half = np.ones((4 * H, 1), dtype=weights.dtype)
+    half[: SIGMOID_GATES * H] = 0.5
+    return PackedCell(
+        w_x=np.ascontiguousarray(W[:, H:]),
+        w_h=np.ascontiguousarray(W[:, :H]),
+        b=b[:, None],
+        half=half,
+    )
+
+
+@dataclass(frozen=True)
+class CellRun:
+    outputs: np.ndarray  # (T, B, H)  h_t for every t, in time order (may be a strided view)
+    h_n: np.ndarray  # (B, H)  the state after the last computed step
+    c_n: np.ndarray  # (B, H)
+    trace: SequenceTrace | None = None
+
+
+def check_sequence(weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):
+    """xs as (T, B, I) and the initial states as (B, H), in the weights' dtype; zeros when omitted."""
+    dtype, H, I = weights.dtype, weights.hidden_size, weights.input_size
+    xs = np.asarray(xs, dtype=dtype)
+    if xs.ndim != 3 or xs.shape[2] != I or xs.shape[0] == 0 or xs.shape[1] == 0:
+        raise UsageError(
+            f"The input sequence has shape {shape_text(xs.shape)}, but the weights ({weights.source}) "
+            f"have input size I = {I}: expected (T, B, {I}) with T ≥ 1 and B ≥ 1."
+        )
+    B = xs.shape[1]
+    states = []
+    for name, state in (("h_0", h0), ("c_0", c0)):
+        state = np.zeros((B, H), dtype) if state is None else np.asarray(state, dtype=dtype)
+        if state.shape != (B, H):
+            raise UsageError(
+                f"{name} has shape {shape_text(state.shape)}; for B = {B} sequences and hidden size "
+                f"H = {H} it must have shape ({B}, {H})."
+            )
+        states.append(state)
+    return xs, states[0], states[1]
+
+
+def input_projection(cell: PackedCell, xs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """W_x·x_t for every step at once: xs (S, B, I) -> (S, 4H, B)."""
+    S, B, I = xs.shape
+    if out is None:
+        out = np.empty((S, 4 * cell.hidden_size, B), cell.w_x.dtype)
+    if B == 1:  # one (S, I) × (I, 4H) product; for B = 1, (S, 4H) and (S, 4H, 1) are the same memory
+        np.matmul(xs.reshape(S, I), cell.w_x.T, out=out.reshape(S, -1))
+    else:  # S products (4H, I) × (I, B), reading xs in place through the transposed view
+        np.matmul(cell.w_x, xs.transpose(0, 2, 1), out=out)
+    return out
+
+
+def run_cell(
+    weights: LSTMWeights,
+    xs: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    *,
+    reverse: bool = False,
+) -> CellRun:
+    """Run the cell over xs (T, B, I) keeping only the states: h_t of every step and the last C_t."""
+    xs, h0, c0 = check_sequence(weights, xs, h0, c0)
+    cell = pack(weights).halved()
+    T, B, _ = xs.shape
+    xw = input_projection(cell, xs)  # (T, 4H, B)
+    xw += cell.b
+    outputs = np.empty((T, cell.hidden_size, B), xs.dtype)  # column layout, returned as a (T, B, H) view
+    order = slice(None, None, -1) if reverse else slice(None)
+    h = np.array(h0.T, order="C")  # (H, B), copies: the loop updates c in place
+    c = np.array(c0.T, order="C")
+    h = _run_states(cell, xw[order], outputs[order], h, c)
+    return CellRun(outputs=outputs.transpose(0, 2, 1), h_n=h.T.copy(), c_n=c.T)
+
+
+def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The loop without a trace. xw (S, 4H, B) is W_x·x_t + b with the sigmoid rows halved;
+    writes h_t into outputs (S, H, B), updates c (H, B) in place, returns the last h."""
+    H = cell.hidden_size
+    gates = np.empty_like(xw[0])  # (4H, B)
+    sigmoids = gates[: SIGMOID_GATES * H]
+    f, i, o, c_tilde = (gates[k * H : (k + 1) * H] for k in range(4))
+    half = np.full_like(sigmoids, 0.5)  # full size: NumPy broadcasts a scalar or a column more slowly
+    scratch = np.empty_like(c)
+    w_h = cell.w_h
+    # Positional `out` arguments: NumPy parses keywords more slowly, and the loop is mostly call overhead.
+    for xw_t, h_t in zip(xw, outputs):
+        np.dot(w_h, h, gates)  # the one matrix product per step
+        np.add(gates, xw_t, gates)  # pre-activations (halved for the sigmoid gates)
+        np.tanh(gates, gates)
+        np.multiply(sigmoids, half, sigmoids)  # σ(a) = 0.5 + 0.5·tanh(a/2)
+        np.add(sigmoids, half, sigmoids)
+        np.multiply(c, f, c)  # keep = f ⊙ C_{t-1}
+        np.multiply(i, c_tilde, scratch)  # write = i ⊙ C̃
+        np.add(c, scratch, c)  # C_t = keep + write
+        np.tanh(c, scratch)
+        np.multiply(o, scratch, h_t)  # h_t = o ⊙ tanh(C_t)
+        h = h_t
+    return h
+
+
+def trace_cell(
+    weights: LSTMWeights,
+    xs: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    *,
+    reverse: bool = False,
+    layer: int | None = None,
+) -> CellRun:
+    """Run the cell over xs (T, B, I) keeping every intermediate of every step."""
+    chunk = next(trace_cell_chunks(weights, xs, h0, c0, reverse=reverse, chunk_steps=None, layer=layer))
+    outputs = chunk.in_time_order("h")  # (T, B, H), a view of the trace
+    return CellRun(outputs=outputs, h_n=chunk["h"][-1], c_n=chunk["c"][-1], trace=chunk)
+
+
+def trace_cell_chunks(
+    weights: LSTMWeights,
+    xs: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    *,
+    reverse: bool = False,
+    chunk_steps: int | None = 1024,
+    layer: int | None = None,
+) -> Iterator[SequenceTrace]:
+    """Yield the trace `chunk_steps` steps at a time (all T at once for None), in the order computed.
+
+    The buffers are reused: a yielded chunk is valid until the next one is asked for
+    (`SequenceTrace.copy()` keeps one).
+    """
+    xs, h, c = check_sequence(weights, xs, h0, c0)
+    T = xs.shape[0]
+    S = T if chunk_steps is None else max(1, min(chunk_steps, T))
+    buffers = _TraceBuffers(pack(weights), S, xs.shape[1], xs.dtype, layer, "reverse" if reverse else "forward")
+    positions = np.arange(T, 0, -1) if reverse else np.arange(1, T + 1)  # t of each step, in order computed
+    for start in range(0, T, S):
+        times = positions[start : start + S]
+        steps = xs[times - 1] if reverse else xs[start : start + S]  # (S', B, I) in the order computed
+        chunk = buffers.run(steps, times, h, c)
+        h, c = chunk["h"][-1], chunk["c"][-1]
+        yield chunk
+
+
+class _TraceBuffers:
+    """Preallocated arrays for S steps of the traced loop, filled chunk after chunk.
+
+    Stored in the loop's column layout (S, size, B); the trace shows them as (S, B, size) views.
+    """
+
+    def __init__(self, cell: PackedCell, steps: int, batch: int, dtype: np.dtype, layer: int | None, direction: str):
+        H = cell.hidden_size
+        self.cell, self.layer, self.direction = cell, layer, direction
+        self.blocks = {name: np.empty((steps, 4 * H, batch), dtype) for name in ("wz", "preact", "act")}
+        self.singles = {name: np.empty((steps, H, batch), dtype) for name in ("keep", "write", "c_tanh")}
+        # h and C with one extra leading row: row k is the state before step k, row k+1 after it.
+        self.hs = np.empty((steps + 1, H, batch), dtype)
+        self.cs = np.empty((steps + 1, H, batch), dtype)
+        self.rec = np.empty((4 * H, batch), dtype)  # W_h·h_{t-1} of the current step
+        self.half = np.broadcast_to(cell.half, (4 * H, batch)).copy()  # full size: see _run_states
+
+    def run(self, xs: np.ndarray, times: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> SequenceTrace:
+        """Trace the steps of xs (S', B, I), already in the order to compute them, from h0, c0 (B, H)."""
+        S = xs.shape[0]
+        wz, preact = self.blocks["wz"][:S], self.blocks["preact"][:S]
+        input_projection(self.cell, xs, out=wz)  # W_x·x_t for the chunk; the loop adds W_h·h_{t-1}
+        np.add(wz, self.cell.b, preact)
+        self.hs[0], self.cs[0] = h0.T, c0.T
+        self._loop(S)
+        return self._trace(xs, times, S)
+
+    def _loop(self, S: int) -> None:
+        H, w_h, rec, half = self.cell.hidden_size, self.cell.w_h, self.rec, self.half
+        sigmoid_half = half[: SIGMOID_GATES * H]
+        wz, preact, act = (self.blocks[name][:S] for name in ("wz", "preact", "act"))
+        sigmoids = act[:, : SIGMOID_GATES * H]
+        f, i, o, c_tilde = (act[:, k * H : (k + 1) * H] for k in range(4))
+        keep, write, c_tanh = (self.singles[name][:S] for name in ("keep", "write", "c_tanh"))
+        hs, cs = self.hs[: S + 1], self.cs[: S + 1]
+        for wz_t, pre_t, act_t, sig_t, f_t, i_t, o_t, g_t, keep_t, write_t, tanh_t, h_prev, h_t, c_prev, c_t in zip(
+            wz, preact, act, sigmoids, f, i, o, c_tilde, keep, write, c_tanh, hs[:-1], hs[1:], cs[:-1], cs[1:]
+        ):
+            np.dot(w_h, h_prev, rec)  # the one matrix product per step
+            np.add(wz_t, rec, wz_t)  # W·z = W_x·x_t + W_h·h_{t-1}
+            np.add(pre_t, rec, pre_t)  # W·z + b: the very sum the untraced loop makes
+            np.multiply(pre_t, half, act_t)
+            np.tanh(act_t, act_t)
+            np.multiply(sig_t, sigmoid_half, sig_t)  # σ(a) = 0.5 + 0.5·tanh(a/2)
+            np.add(sig_t, sigmoid_half, sig_t)
+            np.multiply(f_t, c_prev, keep_t)
+            np.multiply(i_t, g_t, write_t)
+            np.add(keep_t, write_t, c_t)
+            np.tanh(c_t, tanh_t)
+            np.multiply(o_t, tanh_t, h_t)
+
+    def _trace(self, xs: np.ndarray, times: np.ndarray, S: int) -> SequenceTrace:
+        H, B = self.cell.hidden_size, xs.shape[1]
+        rows = lambda array: array.transpose(0, 2, 1)  # noqa: E731  (S, size, B) -> (S, B, size) view
+        arrays: dict[str, np.ndarray] = {"x": xs, "h_prev": rows(self.hs[:S]), "c_prev": rows(self.cs[:S])}
+        for k, gate in enumerate(GATE_ORDER):
+            block = slice(k * H, (k + 1) * H)
+            arrays[f"{gate}.wz"] = rows(self.blocks["wz"][:S, block])
+            arrays[f"{gate}.bias"] = np.broadcast_to(self.cell.b[block, 0], (S, B, H))
+            arrays[f"{gate}.preact"] = rows(self.blocks["preact"][:S, block])
+            arrays[f"{gate}.act"] = rows(self.blocks["act"][:S, block])
+        arrays.update({name: rows(self.singles[name][:S]) for name in ("keep", "write")})
+        arrays.update({"c": rows(self.cs[1 : S + 1]), "c_tanh": rows(self.singles["c_tanh"][:S]), "h": rows(self.hs[1 : S + 1])})
+        return SequenceTrace(times=times.copy(), arrays=arrays, layer=self.layer, direction=self.direction)

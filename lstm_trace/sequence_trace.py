@@ -1,0 +1,106 @@
+"""`SequenceTrace`: every value of one cell over many steps, as arrays named like `stages.QUANTITIES`.
+
+A `StepTrace` holds one step as vectors; a `SequenceTrace` holds S steps of a
+batch of B sequences as arrays of shape (S, B, size), in the order the steps
+were computed. For a cell that reads the sequence backwards (the reverse
+direction of a bidirectional LSTM) that order is t = T, T-1, ..., 1; `times`
+says which position each step is, and `in_time_order` flips the arrays back.
+
+`step(k, b)` hands out a `StepTrace` of views, so every renderer and the JSON
+writer made for one step work on any step of a sequence unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from .stages import QUANTITIES
+from .trace import GATE_NAMES, GateTrace, StepTrace
+
+DIRECTIONS = ("forward", "reverse")
+
+# Built on demand from other arrays rather than stored: z = [h_{t-1} ; x_t] is a copy of both.
+DERIVED = ("concat",)
+
+
+@dataclass(frozen=True)
+class SequenceTrace:
+    """S computed steps of one cell for B sequences at once."""
+
+    times: np.ndarray  # (S,) 1-based position t of each step, in the order computed
+    arrays: Mapping[str, np.ndarray]  # quantity name -> (S, B, size); gate biases may be broadcast views
+    layer: int | None = None  # set when the cell is one layer of a stack read from a file
+    direction: str = "forward"
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name == "concat":
+            return np.concatenate([self.arrays["h_prev"], self.arrays["x"]], axis=-1)  # (S, B, H+I)
+        return self.arrays[name]
+
+    @property
+    def steps(self) -> int:
+        return int(self.times.shape[0])
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.arrays["h"].shape[1])
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.arrays["h"].shape[2])
+
+    @property
+    def input_size(self) -> int:
+        return int(self.arrays["x"].shape[2])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.arrays["h"].dtype
+
+    def in_time_order(self, name: str) -> np.ndarray:
+        """The array for `name` with steps sorted by t (a view; reversed for the reverse direction)."""
+        values = self[name]
+        return values[::-1] if self.direction == "reverse" else values
+
+    def step(self, k: int, b: int = 0) -> StepTrace:
+        """The k-th computed step of batch element b, as views into these arrays."""
+        vector = {name: self.arrays[name][k, b] for name in self.arrays}
+        h_prev, x = vector["h_prev"], vector["x"]
+        gates = {
+            gate: GateTrace(**{part: vector.get(f"{gate}.{part}") for part in ("preact", "act", "wz", "bias")})
+            for gate in GATE_NAMES
+        }
+        plain = {name: value for name, value in vector.items() if "." not in name}
+        return StepTrace(**plain, concat=np.concatenate([h_prev, x]), **gates, t=int(self.times[k]))
+
+    def copy(self) -> "SequenceTrace":
+        """A trace that owns its arrays, for keeping a chunk whose buffers the engine reuses."""
+        return SequenceTrace(
+            times=self.times.copy(),
+            arrays={name: np.array(values) for name, values in self.arrays.items()},
+            layer=self.layer,
+            direction=self.direction,
+        )
+
+
+def stored_quantities() -> tuple[str, ...]:
+    """Every quantity a SequenceTrace stores: all of `QUANTITIES` except the derived ones."""
+    return tuple(name for name in QUANTITIES if name not in DERIVED)
+
+
+def from_steps(
+    steps: list[StepTrace], batch_size: int, layer: int | None = None, direction: str = "forward"
+) -> SequenceTrace:
+    """Stack StepTraces (step-major, then batch element) back into arrays (S, B, size)."""
+    count = len(steps) // batch_size
+    arrays: dict[str, np.ndarray] = {}
+    for name in stored_quantities():
+        values = [step[name] for step in steps]
+        if any(value is None for value in values):
+            continue  # optional parts (wz, bias) absent from some writers' traces
+        arrays[name] = np.stack(values).reshape(count, batch_size, -1)
+    times = np.array([step.t for step in steps[::batch_size]])
+    return SequenceTrace(times=times, arrays=arrays, layer=layer, direction=direction)

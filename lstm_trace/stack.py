@@ -1,0 +1,190 @@
+"""Stacks: several layers and/or two directions, run the way `torch.nn.LSTM` runs them.
+
+Cells come as a mapping {(layer, "forward" | "reverse"): LSTMWeights}. Layer 0 reads
+the input sequence; each later layer reads the output sequence of the layer below.
+The reverse cell of a layer reads its input backwards (t = T first), and a layer's
+output at step t is [h_forward(t) ; h_reverse(t)], concatenated per step. The final
+states h_n and c_n are stacked in PyTorch's order: index = layer × D + direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import numpy as np
+
+from .errors import DataError, UsageError, shape_text
+from .sequence import run_cell, trace_cell, trace_cell_chunks
+from .sequence_trace import DIRECTIONS, SequenceTrace
+from .weights.model import LSTMWeights
+
+CellKey = tuple[int, str]  # (layer, "forward" | "reverse")
+
+
+@dataclass(frozen=True)
+class StackLayout:
+    layers: int
+    directions: tuple[str, ...]  # ("forward",) or ("forward", "reverse")
+    hidden_size: int
+    input_size: int  # of layer 0
+
+    @property
+    def keys(self) -> list[CellKey]:
+        """Every cell in the order PyTorch stacks their states: layer by layer, forward first."""
+        return [(layer, direction) for layer in range(self.layers) for direction in self.directions]
+
+    def layer_input_size(self, layer: int) -> int:
+        return self.input_size if layer == 0 else len(self.directions) * self.hidden_size
+
+
+def stack_layout(cells: Mapping[CellKey, LSTMWeights]) -> StackLayout:
+    """Check that the cells form a stack torch.nn.LSTM could run, and describe it."""
+    if not cells:
+        raise DataError("No LSTM cells were given: a stack needs at least the cell (0, 'forward').")
+    found = ", ".join(f"(layer {layer}, {direction})" for layer, direction in sorted(cells))
+    layers = 1 + max(layer for layer, _ in cells)
+    directions = ("forward", "reverse") if any(d == "reverse" for _, d in cells) else ("forward",)
+    expected = {(layer, d) for layer in range(layers) for d in directions}
+    if set(cells) != expected or any(d not in DIRECTIONS for _, d in cells):
+        raise DataError(
+            f"The LSTM cells do not form a stack: found {found}; expected every layer 0..{layers - 1} "
+            f"with the directions {' and '.join(directions)}."
+        )
+    first = cells[(0, "forward")]
+    layout = StackLayout(layers, directions, first.hidden_size, first.input_size)
+    for (layer, direction), weights in sorted(cells.items()):
+        want = (layout.hidden_size, layout.layer_input_size(layer))
+        if (weights.hidden_size, weights.input_size) != want:
+            raise DataError(
+                f"The cell of layer {layer}, {direction} has H = {weights.hidden_size}, I = {weights.input_size}; "
+                f"in this stack it must have H = {want[0]} and I = {want[1]} "
+                f"(layer 0 reads the input; a later layer reads the {len(directions)}×H outputs below it)."
+            )
+    return layout
+
+
+@dataclass(frozen=True)
+class StackRun:
+    output: np.ndarray  # (T, B, D·H), or (B, T, D·H) with batch_first, or (T, D·H) unbatched
+    h_n: np.ndarray  # (L·D, B, H), or (L·D, H) unbatched
+    c_n: np.ndarray
+    traces: dict[CellKey, SequenceTrace] | None = None
+
+
+def run_lstm(
+    cells: Mapping[CellKey, LSTMWeights],
+    xs: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+    *,
+    batch_first: bool = False,
+    keep_trace: bool = False,
+) -> StackRun:
+    """What `torch.nn.LSTM(...)(xs, (h0, c0))` computes, with the trace of every cell if asked.
+
+    xs is (T, I) for one sequence, (T, B, I), or (B, T, I) with batch_first; h0 and c0
+    are (L·D, B, H) or (L·D, H), zeros when omitted.
+    """
+    layout = stack_layout(cells)
+    batched = np.ndim(xs) == 3
+    xs = as_time_major(xs, batch_first)
+    h0, c0 = (initial_states(layout, state, xs.shape[1], name) for name, state in (("h_0", h0), ("c_0", c0)))
+    traces: dict[CellKey, SequenceTrace] = {}
+    dtype = cells[(0, "forward")].dtype
+    h_n, c_n = np.empty_like(h0, dtype=dtype), np.empty_like(c0, dtype=dtype)
+    layer_input = xs
+    for layer in range(layout.layers):
+        outputs = []
+        for d, direction in enumerate(layout.directions):
+            index = layer * len(layout.directions) + d
+            run = (trace_cell if keep_trace else run_cell)(
+                cells[(layer, direction)], layer_input, h0[index], c0[index], reverse=direction == "reverse",
+                **({"layer": layer} if keep_trace else {}),
+            )  # fmt: skip
+            outputs.append(run.outputs)
+            h_n[index], c_n[index] = run.h_n, run.c_n
+            if run.trace is not None:
+                traces[(layer, direction)] = run.trace
+        layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)  # (T, B, D·H)
+    return StackRun(
+        output=pytorch_layout(layer_input, batched, batch_first),
+        h_n=h_n if batched else h_n[:, 0],
+        c_n=c_n if batched else c_n[:, 0],
+        traces=traces if keep_trace else None,
+    )
+
+
+class StackStream:
+    """The traces of every cell of a stack, a chunk of steps at a time, in the order computed.
+
+    Iterate it for the chunks (each valid until the next is asked for); afterwards
+    `output`, `h_n` and `c_n` hold what `run_lstm` returns. Memory stays bounded by
+    the chunk size plus one layer's output sequence, whatever T is.
+    """
+
+    def __init__(self, cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
+                 chunk_steps: int = 1024) -> None:  # fmt: skip
+        """xs (T, B, I) and h0, c0 (L·D, B, H), already checked."""
+        self.cells, self.layout = cells, stack_layout(cells)
+        self.xs, self.h0, self.c0, self.chunk_steps = xs, h0, c0, chunk_steps
+        self.output: np.ndarray | None = None
+        dtype = cells[(0, "forward")].dtype
+        self.h_n = np.empty_like(h0, dtype=dtype)
+        self.c_n = np.empty_like(c0, dtype=dtype)
+
+    def __iter__(self) -> Iterator[SequenceTrace]:
+        layout, H = self.layout, self.layout.hidden_size
+        layer_input = self.xs
+        T, B = self.xs.shape[:2]
+        for layer in range(layout.layers):
+            layer_output = np.empty((T, B, len(layout.directions) * H), layer_input.dtype)
+            for d, direction in enumerate(layout.directions):
+                index = layer * len(layout.directions) + d
+                chunks = trace_cell_chunks(
+                    self.cells[(layer, direction)], layer_input, self.h0[index], self.c0[index],
+                    reverse=direction == "reverse", chunk_steps=self.chunk_steps, layer=layer,
+                )  # fmt: skip
+                for chunk in chunks:
+                    layer_output[chunk.times - 1, :, d * H : (d + 1) * H] = chunk["h"]
+                    self.h_n[index], self.c_n[index] = chunk["h"][-1], chunk["c"][-1]
+                    yield chunk
+            layer_input = layer_output
+        self.output = layer_input
+
+
+def as_time_major(xs: np.ndarray, batch_first: bool) -> np.ndarray:
+    """(T, I) -> (T, 1, I); (B, T, I) with batch_first -> (T, B, I) (a view)."""
+    xs = np.asarray(xs)
+    if xs.ndim == 2:
+        return xs[:, None, :]
+    if xs.ndim == 3:
+        return xs.transpose(1, 0, 2) if batch_first else xs
+    raise UsageError(
+        f"The input sequence has shape {shape_text(xs.shape)}; expected (T, I) for one sequence, "
+        f"or (T, B, I) ((B, T, I) with batch_first) for a batch."
+    )
+
+
+def pytorch_layout(outputs: np.ndarray, batched: bool, batch_first: bool) -> np.ndarray:
+    """(T, B, D·H) as torch.nn.LSTM returns it: (T, D·H) unbatched, (B, T, D·H) with batch_first."""
+    if not batched:
+        return outputs[:, 0]
+    return outputs.transpose(1, 0, 2) if batch_first else outputs
+
+
+def initial_states(layout: StackLayout, state: np.ndarray | None, batch: int, name: str) -> np.ndarray:
+    """An initial state as (L·D, B, H): zeros when omitted; (L·D, H) applies to every sequence."""
+    cells, H = len(layout.keys), layout.hidden_size
+    if state is None:
+        return np.zeros((cells, batch, H))
+    state = np.asarray(state, dtype=np.float64)
+    if state.shape == (cells, H):
+        state = np.repeat(state[:, None, :], batch, axis=1)
+    if state.shape != (cells, batch, H):
+        raise UsageError(
+            f"{name} has shape {shape_text(state.shape)}; for {layout.layers} layer(s) × "
+            f"{len(layout.directions)} direction(s), B = {batch} and H = {H} it must have shape "
+            f"({cells}, {batch}, {H}) (or ({cells}, {H}) for every sequence alike), as in torch.nn.LSTM."
+        )
+    return state

@@ -1,0 +1,68 @@
+"""Test helper: a real torch.nn.LSTM's parameters as lstm-trace cells, and its per-step states.
+
+PyTorch stacks the four gates' rows as i, f, g, o (g is the candidate C̃), keeps
+the input and recurrent weights apart (weight_ih: 4H × I, weight_hh: 4H × H) and
+has two biases, bias_ih and bias_hh, that are simply added.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_trace import LSTMWeights
+
+TORCH_GATE_ORDER = ("input", "forget", "candidate", "output")
+
+
+def cells_from_torch(lstm) -> dict[tuple[int, str], LSTMWeights]:
+    """{(layer, direction): LSTMWeights} from a torch.nn.LSTM, in its own dtype."""
+    cells = {}
+    H = lstm.hidden_size
+    for layer in range(lstm.num_layers):
+        for direction, suffix in (("forward", ""), ("reverse", "_reverse"))[: 2 if lstm.bidirectional else 1]:
+            name = lambda kind: getattr(lstm, f"{kind}_l{layer}{suffix}").detach().numpy()  # noqa: E731
+            W = np.hstack([name("weight_hh"), name("weight_ih")])  # (4H, H+I), columns [h | x]
+            b = name("bias_ih") + name("bias_hh")
+            cells[(layer, direction)] = LSTMWeights(
+                W={gate: W[k * H : (k + 1) * H] for k, gate in enumerate(TORCH_GATE_ORDER)},
+                b={gate: b[k * H : (k + 1) * H] for k, gate in enumerate(TORCH_GATE_ORDER)},
+                provenance={"source": f"torch.nn.LSTM layer {layer} {direction}"},
+            )
+    return cells
+
+
+def torch_per_step_states(lstm, xs: np.ndarray, h0=None, c0=None):
+    """h_t and C_t of every step of every cell, by running torch.nn.LSTM one step at a time.
+
+    nn.LSTM returns only the last C, so each step is its own call with T = 1; per layer
+    and direction that gives {(layer, direction): (hs, cs)} with arrays (T, B, H) in
+    time order. xs is (T, B, I).
+    """
+    import torch
+
+    T, B = xs.shape[:2]
+    H, L = lstm.hidden_size, lstm.num_layers
+    D = 2 if lstm.bidirectional else 1
+    zeros = np.zeros((L * D, B, H), dtype=xs.dtype)
+    h0 = zeros if h0 is None else h0
+    c0 = zeros if c0 is None else c0
+    states = {}
+    layer_input = xs
+    for layer in range(L):
+        outputs = []
+        for d, direction in enumerate(("forward", "reverse")[:D]):
+            cell = torch.nn.LSTM(layer_input.shape[2], H).to(next(lstm.parameters()).dtype)
+            suffix = "_reverse" if d else ""
+            with torch.no_grad():
+                for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(cell, f"{kind}_l0").copy_(getattr(lstm, f"{kind}_l{layer}{suffix}"))
+                h = torch.from_numpy(h0[layer * D + d][None].copy())
+                c = torch.from_numpy(c0[layer * D + d][None].copy())
+                hs, cs = np.empty((T, B, H), xs.dtype), np.empty((T, B, H), xs.dtype)
+                for t in (range(T - 1, -1, -1) if d else range(T)):
+                    _, (h, c) = cell(torch.from_numpy(np.ascontiguousarray(layer_input[t : t + 1])), (h, c))
+                    hs[t], cs[t] = h[0].numpy(), c[0].numpy()
+            states[(layer, direction)] = (hs, cs)
+            outputs.append(hs)
+        layer_input = np.concatenate(outputs, axis=2)
+    return states
