@@ -268,3 +268,12 @@ class _TraceBuffers:
         arrays.update({name: rows(self.singles[name][:S]) for name in ("keep", "write")})
         arrays.update({"c": rows(self.cs[1 : S + 1]), "c_tanh": rows(self.singles["c_tanh"][:S]), "h": rows(self.hs[1 : S + 1])})
         return SequenceTrace(times=times.copy(), arrays=arrays, layer=self.layer, direction=self.direction)
+
+
+CHUNK_BYTES = 32 * 2**20  # the traced buffers of one chunk, when streaming
+
+
+def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
+    """Steps per chunk so that a chunk's buffers (about 17·H·B values a step) stay near CHUNK_BYTES."""
+    per_step = 17 * hidden_size * batch * np.dtype(dtype).itemsize
+    return int(np.clip(CHUNK_BYTES // per_step, 16, 1024))

@@ -13,7 +13,7 @@ writer made for one step work on any step of a sequence unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -78,9 +78,14 @@ class SequenceTrace:
 
     def copy(self) -> "SequenceTrace":
         """A trace that owns its arrays, for keeping a chunk whose buffers the engine reuses."""
+        return self.take(np.arange(self.steps))
+
+    def take(self, ks) -> "SequenceTrace":
+        """The computed steps `ks` only, in arrays of their own."""
+        ks = np.asarray(ks, dtype=np.intp)
         return SequenceTrace(
-            times=self.times.copy(),
-            arrays={name: np.array(values) for name, values in self.arrays.items()},
+            times=self.times[ks],
+            arrays={name: values[ks] for name, values in self.arrays.items()},  # fancy indexing copies
             layer=self.layer,
             direction=self.direction,
         )
@@ -104,3 +109,42 @@ def from_steps(
         arrays[name] = np.stack(values).reshape(count, batch_size, -1)
     times = np.array([step.t for step in steps[::batch_size]])
     return SequenceTrace(times=times, arrays=arrays, layer=layer, direction=direction)
+
+
+@dataclass(frozen=True)
+class CellInfo:
+    """One cell of a run: where it sits in the stack and what its weights are."""
+
+    layer: int | None  # None for a lone cell that is not a layer of a file's stack
+    direction: str
+    input_size: int
+    weights: Mapping[str, Any]  # the cell's provenance
+
+
+@dataclass(frozen=True)
+class SequenceInfo:
+    """Everything about a sequence run but its steps: the JSON trace header."""
+
+    hidden_size: int
+    input_size: int  # of the first layer: the width of the input sequence
+    dtype: str
+    weights: Mapping[str, Any]  # provenance of the whole: {"source": ..., ...}
+    sequence_length: int
+    batch_size: int | None  # None: one sequence given as (T, I), without a batch dimension
+    cells: tuple[CellInfo, ...]  # in the order they run
+    batch_first: bool = False
+    stacked: bool = False  # the cells are layers/directions of a file, and steps say which
+    title: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def num_layers(self) -> int:
+        return 1 + max((cell.layer or 0) for cell in self.cells)
+
+    @property
+    def bidirectional(self) -> bool:
+        return any(cell.direction == "reverse" for cell in self.cells)
+
+    @property
+    def batch(self) -> int:
+        return self.batch_size or 1

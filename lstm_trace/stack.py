@@ -188,3 +188,39 @@ def initial_states(layout: StackLayout, state: np.ndarray | None, batch: int, na
             f"({cells}, {batch}, {H}) (or ({cells}, {H}) for every sequence alike), as in torch.nn.LSTM."
         )
     return state
+
+
+class CellStream:
+    """One cell on its own, with the same interface as `StackStream`: the cell a user picked
+    with --layer/--direction. A reverse cell still reads the sequence backwards."""
+
+    def __init__(self, key: CellKey, weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
+                 chunk_steps: int = 1024, label_layer: bool = True) -> None:  # fmt: skip
+        """xs (T, B, I); h0, c0 (1, B, H)."""
+        self.key, self.weights, self.xs, self.h0, self.c0 = key, weights, xs, h0, c0
+        self.chunk_steps, self.label_layer = chunk_steps, label_layer
+        self.output: np.ndarray | None = None
+        self.h_n = np.empty_like(h0, dtype=weights.dtype)
+        self.c_n = np.empty_like(c0, dtype=weights.dtype)
+
+    def __iter__(self) -> Iterator[SequenceTrace]:
+        layer, direction = self.key
+        T, B = self.xs.shape[:2]
+        self.output = np.empty((T, B, self.weights.hidden_size), self.weights.dtype)
+        chunks = trace_cell_chunks(
+            self.weights, self.xs, self.h0[0], self.c0[0], reverse=direction == "reverse",
+            chunk_steps=self.chunk_steps, layer=layer if self.label_layer else None,
+        )  # fmt: skip
+        for chunk in chunks:
+            self.output[chunk.times - 1] = chunk["h"]
+            self.h_n[0], self.c_n[0] = chunk["h"][-1], chunk["c"][-1]
+            yield chunk
+
+
+def open_stream(cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
+                chunk_steps: int = 1024, label_layers: bool = True) -> StackStream | CellStream:  # fmt: skip
+    """A stream over a whole stack, or over the one cell given (whatever its layer and direction)."""
+    if len(cells) == 1:
+        (key, weights), = cells.items()
+        return CellStream(key, weights, xs, h0, c0, chunk_steps, label_layers)
+    return StackStream(cells, xs, h0, c0, chunk_steps)

@@ -91,11 +91,43 @@ def read_trace(source: str) -> Trace:
 
 
 def loads(text: str, origin: str = "trace") -> Trace:
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(f"The {origin} is not valid JSON ({error}); expected an {FORMAT} trace.") from None
+    content = _json_lines(text, origin)
+    if content is None:
+        try:
+            content = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataError(f"The {origin} is not valid JSON ({error}); expected an {FORMAT} trace.") from None
     return trace_from_dict(content, origin)
+
+
+def _json_lines(text: str, origin: str) -> dict[str, Any] | None:
+    """A JSON Lines trace (`run --jsonl`: the header on line 1, then one step per line) as one
+    trace object; None when `text` is not one."""
+    first, _, rest = text.lstrip().partition("\n")
+    if not rest.strip():
+        return None
+    try:
+        header = json.loads(first)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(header, dict) or "format" not in header or "steps" in header:
+        return None
+    steps = []
+    for number, line in enumerate(rest.splitlines(), start=2):
+        if line.strip():
+            try:
+                steps.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise DataError(f"Line {number} of the {origin} is not valid JSON ({error}).") from None
+    return {**header, "steps": steps}
+
+
+def step_from_dict(
+    content: Any, where: str, hidden_size: int, input_size: int, dtype: str, origin: str = "trace"
+) -> StepTrace:
+    """One step object of a trace, checked against the sizes it must have."""
+    sizes = {"(H,)": hidden_size, "(I,)": input_size, "(H+I,)": hidden_size + input_size}
+    return _step_from_dict(content, where, sizes, dtype, origin)
 
 
 def trace_from_dict(content: Any, origin: str = "trace") -> Trace:

@@ -95,10 +95,13 @@ def _as_vector(loaded: np.ndarray, where: str) -> np.ndarray:
     return _finite(loaded.astype(np.float64), where, DataError)
 
 
-def parse_sequence(text: str, option: str) -> np.ndarray:
+def parse_sequence(text: str, option: str, allow_batch: bool = False) -> np.ndarray:
     """A (T, I) float64 array: inline steps separated by `;` ("0.1,0.2;0.3,0.4"),
     `@file` (.npy of shape (T, I), .json list of lists, .csv/.txt one step per line),
-    or `-` for standard input (text, one step per line)."""
+    or `-` for standard input (text, one step per line).
+
+    With `allow_batch`, a .npy may also hold a batch of sequences, (T, B, I) or
+    (B, T, I): the caller knows which (PyTorch's batch_first)."""
     stripped = text.strip()
     if stripped == "-":
         import sys
@@ -114,10 +117,12 @@ def parse_sequence(text: str, option: str) -> np.ndarray:
                 loaded = np.load(path, allow_pickle=False)
             except (ValueError, OSError, EOFError) as error:
                 raise DataError(f"Cannot read {where} as .npy: {error}.") from None
-            if loaded.dtype.kind not in "fiu" or loaded.ndim != 2 or 0 in loaded.shape:
+            ranks = (2, 3) if allow_batch else (2,)
+            if loaded.dtype.kind not in "fiu" or loaded.ndim not in ranks or 0 in loaded.shape:
+                batch = " or a batch (T, B, I) / (B, T, I) with --batch-first" if allow_batch else ""
                 raise DataError(
                     f"{where} holds dtype {loaded.dtype}, shape {shape_text(loaded.shape)}; "
-                    f"expected real numbers of shape (T, I)."
+                    f"expected real numbers of shape (T, I){batch}."
                 )
             return _finite(loaded.astype(np.float64), where, DataError)
         try:

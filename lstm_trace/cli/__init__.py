@@ -13,6 +13,7 @@ from ..errors import LSTMTraceError
 from ..render.console import make_console
 from .explain import explain
 from .presets import list_presets
+from .run import run
 from .show import show
 from .step import step
 
@@ -40,6 +41,7 @@ app.command("step")(step)
 app.command("show")(show)
 app.command("explain")(explain)
 app.command("presets")(list_presets)
+app.command("run")(run)
 
 
 def main() -> None:

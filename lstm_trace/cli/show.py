@@ -21,11 +21,15 @@ def show(
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
 ) -> None:
-    """Show a saved JSON trace as tables."""
-    from ..trace_json import read_trace
+    """Show a saved JSON trace as tables (a sequence trace, JSON or JSON Lines, as `run` shows it)."""
+    from ..sequence_json import RecordedSequence, read_any
 
     check_stage(stage)
-    trace = read_trace(source)
+    trace = read_any(source)
     console = make_console()
+    if isinstance(trace, RecordedSequence):
+        from .run import show_sequence
+
+        return show_sequence(trace, console, stage, table_options(precision, max_rows, all_rows))
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)

@@ -1,0 +1,159 @@
+"""A sequence on screen: the run's header, then per cell the per-step table, the heatmaps,
+the gate behaviour and any steps shown in full. Reports in, Rich renderables out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich import box
+from rich.columns import Columns
+from rich.console import RenderableType
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from ..sequence_report import TABLE_QUANTITIES, CellReport, StepTable
+from ..sequence_trace import CellInfo, SequenceInfo
+from ..stages import GATE_BY_NAME, QUANTITIES
+from ..summary import (
+    FORGET_BELOW, GROWN_TO, GROWTH, HEATMAP_QUANTITIES, MEMORY_SHARE, REMEMBER_ABOVE, SATURATED_ABOVE, STEADY_SHARE,
+    GateBehaviour,
+)  # fmt: skip
+from ..trace import Trace
+from .heatmap import heatmap_panel, legend
+from .numbers import format_number, format_vector, style_for
+from .step import step_view, weights_summary
+from .tables import TableOptions
+
+LISTED_UNITS = 12  # unit lists longer than this are cut with a count
+
+
+@dataclass(frozen=True)
+class SequenceViewOptions:
+    precision: int = 4
+    heatmap_style: str = "blocks"
+    batch_index: int = 0
+    detail: TableOptions = TableOptions()  # for the steps shown in full
+
+
+def sequence_view(info: SequenceInfo, reports: list[CellReport], options: SequenceViewOptions) -> list[RenderableType]:
+    views: list[RenderableType] = [header(info, options)]
+    for report in reports:
+        views.extend(cell_view(info, report, options))
+    return views
+
+
+def header(info: SequenceInfo, options: SequenceViewOptions) -> Panel:
+    T, H = info.sequence_length, info.hidden_size
+    lines = Text()
+    lines.append(f"T = {T} steps, H = {H} hidden units, I = {info.input_size} inputs; {info.dtype}\n", style="bold")
+    if info.batch_size is not None:
+        lines.append(f"batch of B = {info.batch_size} sequences; shown: b = {options.batch_index}\n")
+    if len(info.cells) > 1:
+        directions = "bidirectional" if info.bidirectional else "forward only"
+        lines.append(f"stack: {info.num_layers} layer(s), {directions}: each layer reads the outputs of the one below; "
+                     f"the reverse direction reads the sequence from t = {T} back to t = 1\n")  # fmt: skip
+    lines.append("weights: ", style="bold")
+    lines.append(weights_summary(dict(info.weights)) + "\n")
+    for note in info.notes:
+        lines.append("note: ", style="bold yellow")
+        lines.append(note + "\n")
+    lines.append("Every step runs the equations of `lstm-trace step`; `--detail T` shows a step stage by stage.",
+                 style="italic dim")  # fmt: skip
+    return Panel(lines, title=info.title or "An LSTM over a sequence", title_align="left", expand=False)
+
+
+def cell_name(cell: CellInfo) -> str:
+    if cell.layer is None:
+        return "the cell" if cell.direction == "forward" else "the cell, reading backwards"
+    return f"layer {cell.layer}, {cell.direction}"
+
+
+def cell_view(info: SequenceInfo, report: CellReport, options: SequenceViewOptions) -> list[RenderableType]:
+    views: list[RenderableType] = []
+    if len(info.cells) > 1 or report.cell.layer is not None:
+        views.append(Rule(cell_name(report.cell), align="left"))
+    if report.table is not None:
+        views.append(step_table(report.table, options.precision))
+    heatmaps = report.behaviour.heatmaps
+    shown = heatmaps.units
+    if shown.size < heatmaps.hidden_size:
+        views.append(Text(f"Heatmaps show units {shown[0]}–{shown[-1]} of {heatmaps.hidden_size} "
+                          f"(choose others with --units START:STOP).", style="italic"))  # fmt: skip
+    panels = [heatmap_panel(name, heatmaps, options.heatmap_style) for name in HEATMAP_QUANTITIES]
+    views.append(Columns(panels, equal=True))
+    views.append(legend(options.heatmap_style))
+    views.append(behaviour_view(report.behaviour))
+    if report.details:
+        trace = Trace(
+            hidden_size=info.hidden_size,
+            input_size=report.cell.input_size,
+            dtype=info.dtype,
+            weights=dict(report.cell.weights),
+            steps=tuple(report.details),
+            title=f"Steps of {cell_name(report.cell)} in full",
+        )
+        views.extend(step_view(trace, options.detail))
+    return views
+
+
+def step_table(table: StepTable, precision: int) -> Table:
+    spread = "" if table.unit_values else "\nmean\nmin…max"
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    grid.add_column("t", justify="right", style="dim")
+    grid.add_column(QUANTITIES["x"].symbol + ("" if table.x_values else "\nmean\nmin…max"), justify="right")
+    for name in TABLE_QUANTITIES:
+        grid.add_column(QUANTITIES[name].symbol + spread, justify="right")
+    for row in table.rows:
+        if row is None:
+            grid.add_row(*(Text("⋮", style="dim") for _ in range(2 + len(TABLE_QUANTITIES))))
+            continue
+        cells = [Text(str(row.t)), _values(row.x, table.x_values, "signed", precision)]
+        for name in TABLE_QUANTITIES:
+            cells.append(_values(row.values[name], table.unit_values, QUANTITIES[name].kind, precision))
+        grid.add_row(*cells)
+    return grid
+
+
+def _values(values, every_value: bool, kind: str, precision: int) -> Text:
+    if every_value:
+        return Text(format_vector(values, precision))
+    mean, low, high = (float(v) for v in values)
+    text = Text(format_number(mean, precision), style=style_for(mean, kind))
+    text.append(f"\n{format_number(low, precision)}…{format_number(high, precision)}", style="dim")
+    return text
+
+
+def behaviour_view(behaviour: GateBehaviour) -> Text:
+    T, H = behaviour.steps, behaviour.hidden_size
+    text = Text()
+    text.append(f"Gate behaviour over {T} steps × {H} units\n", style="bold")
+    text.append(f"  remembering (f > {REMEMBER_ABOVE}): {behaviour.remembering:.1%} of (unit, step) pairs; "
+                f"forgetting (f < {FORGET_BELOW}): {behaviour.forgetting:.1%}\n")  # fmt: skip
+    text.append(f"  units holding memory (f > {REMEMBER_ABOVE} in ≥ {MEMORY_SHARE:.0%} of steps): "
+                f"{_units(behaviour.memory_units)}\n")  # fmt: skip
+    growing = [f"{unit} (C {start:.3g} → {end:.3g})" for unit, start, end in behaviour.growing_units]
+    text.append(f"  C grows steadily (|C| rose in ≥ {STEADY_SHARE:.0%} of steps, by ≥ {GROWTH:g} in all, to ≥ "
+                f"{GROWN_TO:g}): {_listed(growing)}\n")  # fmt: skip
+    text.append(f"  saturated (|pre-activation| > {SATURATED_ABOVE:g} in ≥ half the steps):")
+    if not any(behaviour.saturated_units.values()):
+        text.append(" none\n")
+    for gate, units in behaviour.saturated_units.items():
+        if units:
+            share = behaviour.saturated_share[gate]
+            text.append(f"\n    {GATE_BY_NAME[gate].title.lower()}: units {_units(units)} "
+                        f"({share:.1%} of all (unit, step) pairs saturated)")  # fmt: skip
+    return text
+
+
+def _units(units: list[int]) -> str:
+    return _listed([str(unit) for unit in units])
+
+
+def _listed(items: list[str]) -> str:
+    if not items:
+        return "none"
+    if len(items) > LISTED_UNITS:
+        return ", ".join(items[:LISTED_UNITS]) + f", … ({len(items)} in all)"
+    return ", ".join(items)
