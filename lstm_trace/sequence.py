@@ -36,12 +36,23 @@ SIGMOID_GATES = 3
 
 @dataclass(frozen=True)
 class PackedCell:
-    """A cell's weights as the loop wants them: one block of rows for all four gates."""
+    """A cell's weights as the loop wants them, one block of rows for all four gates.
+
+    Packing copies the weights once; pass a PackedCell instead of LSTMWeights to run
+    the same cell on many sequences without paying for it again (as a torch.nn.LSTM
+    module keeps its weights laid out).
+    """
 
     w_x: np.ndarray  # (4H, I)  rows [f | i | o | C̃]
     w_h: np.ndarray  # (4H, H)
     b: np.ndarray  # (4H, 1)
     half: np.ndarray  # (4H, 1)  0.5 for sigmoid rows, 1 for C̃: the a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2)
+    # The same with the sigmoid rows halved once, so the states-only loop skips that multiplication.
+    # Halving is exact in binary floating point: both loops make the same sums, bit for bit.
+    w_x_half: np.ndarray
+    w_h_half: np.ndarray
+    b_half: np.ndarray
+    source: str  # where the weights came from, for error messages
 
     @property
     def hidden_size(self) -> int:
@@ -51,24 +62,21 @@ class PackedCell:
     def input_size(self) -> int:
         return int(self.w_x.shape[1])
 
-    def halved(self) -> "PackedCell":
-        """The same cell with the sigmoid rows scaled by 0.5 once, so the loop can skip that
-        multiplication. Halving is exact in binary floating point: both give the same bits."""
-        return PackedCell(self.w_x * self.half, self.w_h * self.half, self.b * self.half, self.half)
+    @property
+    def dtype(self) -> np.dtype:
+        return self.w_h.dtype
 
 
-def pack(weights: LSTMWeights) -> PackedCell:
+def pack(weights: LSTMWeights | PackedCell) -> PackedCell:
+    if isinstance(weights, PackedCell):
+        return weights
     H = weights.hidden_size
     W = np.concatenate([weights.W[gate] for gate in GATE_ORDER])  # (4H, H+I), columns [h | x]
-    b = np.concatenate([weights.b[gate] for gate in GATE_ORDER])  # (4H,)
+    b = np.concatenate([weights.b[gate] for gate in GATE_ORDER])[:, None]  # (4H, 1)
     half = np.ones((4 * H, 1), dtype=weights.dtype)
     half[: SIGMOID_GATES * H] = 0.5
-    return PackedCell(
-        w_x=np.ascontiguousarray(W[:, H:]),
-        w_h=np.ascontiguousarray(W[:, :H]),
-        b=b[:, None],
-        half=half,
-    )
+    w_x, w_h = np.ascontiguousarray(W[:, H:]), np.ascontiguousarray(W[:, :H])
+    return PackedCell(w_x, w_h, b, half, w_x * half, w_h * half, b * half, weights.source)
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ class CellRun:
     trace: SequenceTrace | None = None
 
 
-def check_sequence(weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):
+def check_sequence(weights: LSTMWeights | PackedCell, xs: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):
     """xs as (T, B, I) and the initial states as (B, H), in the weights' dtype; zeros when omitted."""
     dtype, H, I = weights.dtype, weights.hidden_size, weights.input_size
     xs = np.asarray(xs, dtype=dtype)
@@ -101,20 +109,20 @@ def check_sequence(weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray | None, 
     return xs, states[0], states[1]
 
 
-def input_projection(cell: PackedCell, xs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """W_x·x_t for every step at once: xs (S, B, I) -> (S, 4H, B)."""
+def input_projection(w_x: np.ndarray, xs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """W_x·x_t for every step at once: w_x (4H, I), xs (S, B, I) -> (S, 4H, B)."""
     S, B, I = xs.shape
     if out is None:
-        out = np.empty((S, 4 * cell.hidden_size, B), cell.w_x.dtype)
+        out = np.empty((S, w_x.shape[0], B), w_x.dtype)
     if B == 1:  # one (S, I) × (I, 4H) product; for B = 1, (S, 4H) and (S, 4H, 1) are the same memory
-        np.matmul(xs.reshape(S, I), cell.w_x.T, out=out.reshape(S, -1))
+        np.matmul(xs.reshape(S, I), w_x.T, out=out.reshape(S, -1))
     else:  # S products (4H, I) × (I, B), reading xs in place through the transposed view
-        np.matmul(cell.w_x, xs.transpose(0, 2, 1), out=out)
+        np.matmul(w_x, xs.transpose(0, 2, 1), out=out)
     return out
 
 
 def run_cell(
-    weights: LSTMWeights,
+    weights: LSTMWeights | PackedCell,
     xs: np.ndarray,
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
@@ -123,10 +131,10 @@ def run_cell(
 ) -> CellRun:
     """Run the cell over xs (T, B, I) keeping only the states: h_t of every step and the last C_t."""
     xs, h0, c0 = check_sequence(weights, xs, h0, c0)
-    cell = pack(weights).halved()
+    cell = pack(weights)
     T, B, _ = xs.shape
-    xw = input_projection(cell, xs)  # (T, 4H, B)
-    xw += cell.b
+    xw = input_projection(cell.w_x_half, xs)  # (T, 4H, B)
+    xw += cell.b_half
     outputs = np.empty((T, cell.hidden_size, B), xs.dtype)  # column layout, returned as a (T, B, H) view
     order = slice(None, None, -1) if reverse else slice(None)
     h = np.array(h0.T, order="C")  # (H, B), copies: the loop updates c in place
@@ -139,12 +147,12 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
     """The loop without a trace. xw (S, 4H, B) is W_x·x_t + b with the sigmoid rows halved;
     writes h_t into outputs (S, H, B), updates c (H, B) in place, returns the last h."""
     H = cell.hidden_size
+    w_h = cell.w_h_half
     gates = np.empty_like(xw[0])  # (4H, B)
     sigmoids = gates[: SIGMOID_GATES * H]
     f, i, o, c_tilde = (gates[k * H : (k + 1) * H] for k in range(4))
     half = np.full_like(sigmoids, 0.5)  # full size: NumPy broadcasts a scalar or a column more slowly
     scratch = np.empty_like(c)
-    w_h = cell.w_h
     # Positional `out` arguments: NumPy parses keywords more slowly, and the loop is mostly call overhead.
     for xw_t, h_t in zip(xw, outputs):
         np.dot(w_h, h, gates)  # the one matrix product per step
@@ -162,7 +170,7 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
 
 
 def trace_cell(
-    weights: LSTMWeights,
+    weights: LSTMWeights | PackedCell,
     xs: np.ndarray,
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
@@ -177,7 +185,7 @@ def trace_cell(
 
 
 def trace_cell_chunks(
-    weights: LSTMWeights,
+    weights: LSTMWeights | PackedCell,
     xs: np.ndarray,
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
@@ -213,11 +221,21 @@ class _TraceBuffers:
     def __init__(self, cell: PackedCell, steps: int, batch: int, dtype: np.dtype, layer: int | None, direction: str):
         H = cell.hidden_size
         self.cell, self.layer, self.direction = cell, layer, direction
-        self.blocks = {name: np.empty((steps, 4 * H, batch), dtype) for name in ("wz", "preact", "act")}
-        self.singles = {name: np.empty((steps, H, batch), dtype) for name in ("keep", "write", "c_tanh")}
+        # One allocation for all of them: the C library then hands the same pages back on the
+        # next run instead of new ones, which a virtual machine makes slow to touch the first time.
+        shapes = {name: (steps, 4 * H, batch) for name in ("wz", "preact", "act")}
+        shapes.update({name: (steps, H, batch) for name in ("keep", "write", "c_tanh")})
         # h and C with one extra leading row: row k is the state before step k, row k+1 after it.
-        self.hs = np.empty((steps + 1, H, batch), dtype)
-        self.cs = np.empty((steps + 1, H, batch), dtype)
+        shapes.update({name: (steps + 1, H, batch) for name in ("hs", "cs")})
+        memory = np.empty(sum(int(np.prod(shape)) for shape in shapes.values()), dtype)
+        arrays, start = {}, 0
+        for name, shape in shapes.items():
+            size = int(np.prod(shape))
+            arrays[name] = memory[start : start + size].reshape(shape)
+            start += size
+        self.blocks = {name: arrays[name] for name in ("wz", "preact", "act")}
+        self.singles = {name: arrays[name] for name in ("keep", "write", "c_tanh")}
+        self.hs, self.cs = arrays["hs"], arrays["cs"]
         self.rec = np.empty((4 * H, batch), dtype)  # W_h·h_{t-1} of the current step
         self.half = np.broadcast_to(cell.half, (4 * H, batch)).copy()  # full size: see _run_states
 
@@ -225,7 +243,7 @@ class _TraceBuffers:
         """Trace the steps of xs (S', B, I), already in the order to compute them, from h0, c0 (B, H)."""
         S = xs.shape[0]
         wz, preact = self.blocks["wz"][:S], self.blocks["preact"][:S]
-        input_projection(self.cell, xs, out=wz)  # W_x·x_t for the chunk; the loop adds W_h·h_{t-1}
+        input_projection(self.cell.w_x, xs, out=wz)  # W_x·x_t for the chunk; the loop adds W_h·h_{t-1}
         np.add(wz, self.cell.b, preact)
         self.hs[0], self.cs[0] = h0.T, c0.T
         self._loop(S)
