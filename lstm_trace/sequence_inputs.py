@@ -91,7 +91,7 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         title=f"{scenario.title} (preset {scenario.name})" if scenario else None,
         notes=tuple(notes),
     )
-    return SequenceInputs(cells=cells, xs=xs.astype(request.dtype), h0=states[0], c0=states[1], info=info)
+    return SequenceInputs(cells=cells, xs=xs.astype(request.dtype, copy=False), h0=states[0], c0=states[1], info=info)
 
 
 def _time_major(xs: np.ndarray, batch_first: bool) -> np.ndarray:

@@ -110,13 +110,17 @@ class TraceWriter:
         self.stream.write(header + b"\n" if self.lines else header[:-1] + b',"steps":[')
 
     def write(self, chunk: SequenceTrace) -> None:
-        dumps = self.codec.dumps
-        encoded = [dumps(record) for record in step_records(chunk, self.info)]
-        if self.lines:
-            self.stream.write(b"\n".join(encoded) + b"\n")
-        else:
-            self.stream.write((b"" if self.first else b",") + b",".join(encoded))
-        self.first = False
+        dumps, write = self.codec.dumps, self.stream.write
+        separator = b"\n" if self.lines else b","
+        for record in step_records(chunk, self.info):  # one step at a time: memory stays bounded
+            if self.lines:
+                write(dumps(record))
+                write(separator)
+            else:
+                if not self.first:
+                    write(separator)
+                write(dumps(record))
+                self.first = False
 
     def end(self, outputs: dict[str, np.ndarray] | None) -> None:
         if not self.lines:

@@ -195,10 +195,11 @@ class CellStream:
     with --layer/--direction. A reverse cell still reads the sequence backwards."""
 
     def __init__(self, key: CellKey, weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
-                 chunk_steps: int = 1024, label_layer: bool = True) -> None:  # fmt: skip
-        """xs (T, B, I); h0, c0 (1, B, H)."""
+                 chunk_steps: int = 1024, label_layer: bool = True, keep_output: bool = True) -> None:  # fmt: skip
+        """xs (T, B, I); h0, c0 (1, B, H). Without keep_output, `output` stays None: memory is then
+        bounded by the chunk, whatever T is."""
         self.key, self.weights, self.xs, self.h0, self.c0 = key, weights, xs, h0, c0
-        self.chunk_steps, self.label_layer = chunk_steps, label_layer
+        self.chunk_steps, self.label_layer, self.keep_output = chunk_steps, label_layer, keep_output
         self.output: np.ndarray | None = None
         self.h_n = np.empty_like(h0, dtype=weights.dtype)
         self.c_n = np.empty_like(c0, dtype=weights.dtype)
@@ -206,21 +207,25 @@ class CellStream:
     def __iter__(self) -> Iterator[SequenceTrace]:
         layer, direction = self.key
         T, B = self.xs.shape[:2]
-        self.output = np.empty((T, B, self.weights.hidden_size), self.weights.dtype)
+        if self.keep_output:
+            self.output = np.empty((T, B, self.weights.hidden_size), self.weights.dtype)
         chunks = trace_cell_chunks(
             self.weights, self.xs, self.h0[0], self.c0[0], reverse=direction == "reverse",
             chunk_steps=self.chunk_steps, layer=layer if self.label_layer else None,
         )  # fmt: skip
         for chunk in chunks:
-            self.output[chunk.times - 1] = chunk["h"]
+            if self.output is not None:
+                self.output[chunk.times - 1] = chunk["h"]
             self.h_n[0], self.c_n[0] = chunk["h"][-1], chunk["c"][-1]
             yield chunk
 
 
 def open_stream(cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
-                chunk_steps: int = 1024, label_layers: bool = True) -> StackStream | CellStream:  # fmt: skip
-    """A stream over a whole stack, or over the one cell given (whatever its layer and direction)."""
+                chunk_steps: int = 1024, label_layers: bool = True, keep_output: bool = True
+                ) -> StackStream | CellStream:  # fmt: skip
+    """A stream over a whole stack, or over the one cell given (whatever its layer and direction).
+    A stack keeps each layer's output sequence anyway: the next layer reads it."""
     if len(cells) == 1:
         (key, weights), = cells.items()
-        return CellStream(key, weights, xs, h0, c0, chunk_steps, label_layers)
+        return CellStream(key, weights, xs, h0, c0, chunk_steps, label_layers, keep_output)
     return StackStream(cells, xs, h0, c0, chunk_steps)

@@ -89,6 +89,7 @@ def run(
         hidden_size=hidden_size, dtype=dtype, layer=layer, direction=direction, batch_first=batch_first,
     )  # fmt: skip
     inputs = resolve_sequence_inputs(request)
+    del request  # the float64 copy of the sequence: inputs.xs is the one in the dtype asked for
     info = inputs.info
     to_screen = not (as_json or as_jsonl)
     plan = ReportPlan(
@@ -100,9 +101,11 @@ def run(
         with_table=not summary_only,
     )
     builder = ReportBuilder(info, plan) if to_screen else None
-    stream = open_stream(inputs.cells, inputs.xs, inputs.h0, inputs.c0,
-                         chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype), label_layers=info.stacked)  # fmt: skip
     lines = as_jsonl or (output is not None and not as_json and output.suffix.lower() == ".jsonl")
+    writes = as_json or as_jsonl or output is not None
+    stream = open_stream(inputs.cells, inputs.xs, inputs.h0, inputs.c0,
+                         chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype), label_layers=info.stacked,
+                         keep_output=writes and not lines)  # JSON Lines leave the outputs out  # fmt: skip
     with _pipe_closed_quietly(), contextlib.ExitStack() as files:
         writers = _writers(files, info, as_json or as_jsonl, output, lines)
         for writer in writers:
@@ -115,7 +118,7 @@ def run(
         if writers:
             from ..sequence_json import outputs_dict
 
-            outputs = outputs_dict(stream.output, stream.h_n, stream.c_n, info)
+            outputs = None if lines else outputs_dict(stream.output, stream.h_n, stream.c_n, info)
             for writer in writers:
                 writer.end(outputs)
     if builder is not None:
