@@ -23,12 +23,42 @@ OUTPUT = "Output"
 HEATMAP_STYLES = ("blocks", "digits")
 HEATMAP_UNITS = 32  # columns of a heatmap by default: 2 characters each, two maps side by side in 140 columns
 
+Xs = Annotated[Optional[str], typer.Option(
+    "--xs", help="The input sequence: '0.1,0.2;0.3,0.4' (steps split by ;), @x.npy ((T, I), or (T, B, I) / "
+    "(B, T, I) with --batch-first), @x.json (list of lists), @x.csv / @x.txt (a step per line), or - for stdin.",
+    rich_help_panel=INPUTS)]
+BatchFirst = Annotated[bool, typer.Option(
+    "--batch-first", help="A 3-D --xs is (B, T, I), as PyTorch's batch_first.", rich_help_panel=INPUTS)]
+Layer = Annotated[Optional[str], typer.Option(
+    "--layer", help="Run only this layer's cell of a weights file with several.", rich_help_panel=WEIGHTS)]
+Direction = Annotated[Optional[str], typer.Option(
+    "--direction", help="forward or reverse: run only that direction's cell.", rich_help_panel=WEIGHTS)]
+BatchIndex = Annotated[int, typer.Option(
+    "--b", min=0, help="Which sequence of a batch the tables and heatmaps show.", rich_help_panel=DISPLAY)]
+Detail = Annotated[Optional[str], typer.Option(
+    "--detail", help="Steps to show stage by stage, like `step`: e.g. 1,10.", rich_help_panel=DISPLAY)]
+SummaryOnly = Annotated[bool, typer.Option(
+    "--summary-only", help="Only heatmaps and gate behaviour, from running totals: no per-step table "
+    "(for long sequences).", rich_help_panel=DISPLAY)]
+HeatmapRows = Annotated[int, typer.Option(
+    "--heatmap-rows", min=1, help="Rows per heatmap; longer sequences are averaged over runs of steps.",
+    rich_help_panel=DISPLAY)]
+Units = Annotated[Optional[str], typer.Option(
+    "--units", help=f"Heatmap columns as START:STOP (default: the first {HEATMAP_UNITS} units).",
+    rich_help_panel=DISPLAY)]
+HeatmapStyle = Annotated[str, typer.Option(
+    "--heatmap-style", help="blocks (shades) or digits (tenths).", rich_help_panel=DISPLAY)]
+AsJson = Annotated[bool, typer.Option(
+    "--json", help="Print the trace as one JSON document instead of tables.", rich_help_panel=OUTPUT)]
+AsJsonLines = Annotated[bool, typer.Option(
+    "--jsonl", help="Print the trace as JSON Lines, a step per line as computed.", rich_help_panel=OUTPUT)]
+Output = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Also write the trace to this file (JSON Lines with --jsonl or a .jsonl name).",
+    rich_help_panel=OUTPUT)]  # fmt: skip
+
 
 def run(
-    xs: Annotated[Optional[str], typer.Option(
-        "--xs", help="The input sequence: '0.1,0.2;0.3,0.4' (steps split by ;), @x.npy ((T, I), or (T, B, I) / "
-        "(B, T, I) with --batch-first), @x.json (list of lists), @x.csv / @x.txt (a step per line), or - for stdin.",
-        rich_help_panel=INPUTS)] = None,
+    xs: Xs = None,
     preset: Preset = None,
     h: HPrev = None,
     c: CPrev = None,
@@ -36,44 +66,26 @@ def run(
     weights: Weights = None,
     seed: Seed = 0,
     dtype: Dtype = "float64",
-    layer: Annotated[Optional[str], typer.Option(
-        "--layer", help="Run only this layer's cell of a weights file with several.", rich_help_panel=WEIGHTS)] = None,
-    direction: Annotated[Optional[str], typer.Option(
-        "--direction", help="forward or reverse: run only that direction's cell.", rich_help_panel=WEIGHTS)] = None,
-    batch_first: Annotated[bool, typer.Option(
-        "--batch-first", help="A 3-D --xs is (B, T, I), as PyTorch's batch_first.", rich_help_panel=INPUTS)] = False,
-    batch_index: Annotated[int, typer.Option(
-        "--b", min=0, help="Which sequence of a batch the tables and heatmaps show.", rich_help_panel=DISPLAY)] = 0,
-    detail: Annotated[Optional[str], typer.Option(
-        "--detail", help="Steps to show stage by stage, like `step`: e.g. 1,10.", rich_help_panel=DISPLAY)] = None,
-    summary_only: Annotated[bool, typer.Option(
-        "--summary-only", help="Only heatmaps and gate behaviour, from running totals: no per-step table "
-        "(for long sequences).", rich_help_panel=DISPLAY)] = False,
-    heatmap_rows: Annotated[int, typer.Option(
-        "--heatmap-rows", min=1, help="Rows per heatmap; longer sequences are averaged over runs of steps.",
-        rich_help_panel=DISPLAY)] = 24,
-    units: Annotated[Optional[str], typer.Option(
-        "--units", help=f"Heatmap columns as START:STOP (default: the first {HEATMAP_UNITS} units).",
-        rich_help_panel=DISPLAY)] = None,
-    heatmap_style: Annotated[str, typer.Option(
-        "--heatmap-style", help="blocks (shades) or digits (tenths).", rich_help_panel=DISPLAY)] = "blocks",
+    layer: Layer = None,
+    direction: Direction = None,
+    batch_first: BatchFirst = False,
+    batch_index: BatchIndex = 0,
+    detail: Detail = None,
+    summary_only: SummaryOnly = False,
+    heatmap_rows: HeatmapRows = 24,
+    units: Units = None,
+    heatmap_style: HeatmapStyle = "blocks",
     precision: Precision = 4,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the trace as one JSON document instead of tables.", rich_help_panel=OUTPUT)] = False,
-    as_jsonl: Annotated[bool, typer.Option(
-        "--jsonl", help="Print the trace as JSON Lines, a step per line as computed.", rich_help_panel=OUTPUT)] = False,
-    output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Also write the trace to this file (JSON Lines with --jsonl or a .jsonl name).",
-        rich_help_panel=OUTPUT)] = None,
-) -> None:  # fmt: skip
+    as_json: AsJson = False,
+    as_jsonl: AsJsonLines = False,
+    output: Output = None,
+) -> None:
     """Run an LSTM over a sequence: every step traced, shown as a table, heatmaps and gate behaviour."""
     # Imported here, not at the top: every other command starts without the sequence modules.
-    from ..sequence import chunk_steps_for
     from ..sequence_inputs import SequenceRequest, resolve_sequence_inputs
     from ..sequence_report import ReportBuilder, ReportPlan
-    from ..stack import open_stream
     from ..vectors import parse_sequence
 
     if as_json and as_jsonl:
@@ -84,14 +96,11 @@ def run(
         raise UsageError(f"--heatmap-style {heatmap_style!r}: choose one of {', '.join(HEATMAP_STYLES)}.")
     if xs is None:
         raise UsageError("No input sequence: give --xs, e.g. --xs '0.1,0.2;0.3,0.4' or --xs @x.npy (T × I).")
-    request = SequenceRequest(
+    inputs = resolve_sequence_inputs(SequenceRequest(
         xs=parse_sequence(xs, "--xs", allow_batch=True), h=h, c=c, preset=preset, weights=weights, seed=seed,
         hidden_size=hidden_size, dtype=dtype, layer=layer, direction=direction, batch_first=batch_first,
-    )  # fmt: skip
-    inputs = resolve_sequence_inputs(request)
-    del request  # the float64 copy of the sequence: inputs.xs is the one in the dtype asked for
+    ))  # fmt: skip
     info = inputs.info
-    to_screen = not (as_json or as_jsonl)
     plan = ReportPlan(
         batch_index=_batch_index(batch_index, info.batch),
         heatmap_rows=heatmap_rows,
@@ -100,14 +109,25 @@ def run(
         details=_details(detail, info.sequence_length),
         with_table=not summary_only,
     )
-    builder = ReportBuilder(info, plan) if to_screen else None
+    builder = None if as_json or as_jsonl else ReportBuilder(info, plan)
     lines = as_jsonl or (output is not None and not as_json and output.suffix.lower() == ".jsonl")
-    writes = as_json or as_jsonl or output is not None
+    _compute(inputs, builder, to_stdout=as_json or as_jsonl, output=output, lines=lines)
+    if builder is not None:
+        _print(info, builder, plan, precision, heatmap_style, table_options(precision, max_rows, all_rows))
+
+
+def _compute(inputs, builder, to_stdout: bool, output: Path | None, lines: bool) -> None:
+    """Run the cells chunk by chunk, feeding every chunk to the terminal report and the trace writers."""
+    from ..sequence import chunk_steps_for
+    from ..stack import open_stream
+
+    info = inputs.info
+    writes_outputs = (to_stdout or output is not None) and not lines  # JSON Lines leave the outputs out
     stream = open_stream(inputs.cells, inputs.xs, inputs.h0, inputs.c0,
                          chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype), label_layers=info.stacked,
-                         keep_output=writes and not lines)  # JSON Lines leave the outputs out  # fmt: skip
+                         keep_output=writes_outputs)  # fmt: skip
     with _pipe_closed_quietly(), contextlib.ExitStack() as files:
-        writers = _writers(files, info, as_json or as_jsonl, output, lines)
+        writers = _writers(files, info, to_stdout, output, lines)
         for writer in writers:
             writer.begin()
         for chunk in stream:
@@ -115,14 +135,13 @@ def run(
                 builder.update(chunk)
             for writer in writers:
                 writer.write(chunk)
-        if writers:
+        outputs = None
+        if writes_outputs:
             from ..sequence_json import outputs_dict
 
-            outputs = None if lines else outputs_dict(stream.output, stream.h_n, stream.c_n, info)
-            for writer in writers:
-                writer.end(outputs)
-    if builder is not None:
-        _print(info, builder, plan, precision, heatmap_style, table_options(precision, max_rows, all_rows))
+            outputs = outputs_dict(stream.output, stream.h_n, stream.c_n, info)
+        for writer in writers:
+            writer.end(outputs)
 
 
 def _print(info, builder, plan, precision: int, style: str, detail) -> None:
