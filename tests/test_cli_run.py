@@ -96,7 +96,7 @@ def test_terminal_view_has_table_heatmaps_behaviour_and_details(cli):
     result = cli("run", "--xs", XS_INLINE, "--h", ",".join(map(str, H0)), *RANDOM, "--detail", "2,5")
     assert result.exit_code == 0, result.output
     out = result.output
-    for heading in ("fₜ forget gate", "iₜ input gate", "oₜ output gate", "C̃ₜ candidate", "Cₜ cell state", "hₜ hidden state",
+    for heading in ("fₜ forget", "iₜ input", "oₜ output", "C̃ₜ candidate", "Cₜ cell ±", "hₜ hidden",
                     "Gate behaviour over 5 steps × 3 units", "remembering (f > 0.9)", "saturated"):  # fmt: skip
         assert heading in out
     assert "\x1b[" not in out  # NO_COLOR: the shades and signs carry the values
@@ -120,7 +120,7 @@ def test_summary_only_leaves_the_table_out(cli, tmp_path):
     np.save(tmp_path / "long.npy", np.random.default_rng(1).normal(size=(500, 2)))
     result = cli("run", "--xs", f"@{tmp_path / 'long.npy'}", "--hidden-size", "4", *RANDOM, "--summary-only")
     assert result.exit_code == 0, result.output
-    assert "Gate behaviour over 500 steps × 4 units" in result.output and "hₜ hidden state" in result.output
+    assert "Gate behaviour over 500 steps × 4 units" in result.output and "hₜ hidden" in result.output
     assert "min…max" not in result.output  # no per-step table
     assert "t 1–21" in result.output and "t 484–500" in result.output  # rows of ceil(500 / 24) = 21 steps
     refused = cli("run", "--xs", XS_INLINE, "--hidden-size", "3", "--summary-only", "--json")

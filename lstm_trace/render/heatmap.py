@@ -20,12 +20,12 @@ from ..summary import Heatmaps
 SHADES = "·░▒▓█"  # fifths: [0, 0.2), [0.2, 0.4), ..., [0.8, 1]
 STYLES = ("blocks", "digits")
 TITLES = {
-    "forget.act": "forget gate",
-    "input.act": "input gate",
-    "output.act": "output gate",
+    "forget.act": "forget",
+    "input.act": "input",
+    "output.act": "output",
     "candidate.act": "candidate",
-    "c": "cell state",
-    "h": "hidden state",
+    "c": "cell",
+    "h": "hidden",
 }
 
 
@@ -65,7 +65,7 @@ def heatmap_panel(name: str, heatmaps: Heatmaps, style: str) -> Panel:
             line.append(glyph(float(value), kind, scale, style), style=colour(float(value), kind, scale))
         lines.append(line)
     symbol = QUANTITIES[name].symbol
-    title = f"{symbol} {TITLES[name]}" + (f", scale ±{scale:.3g}" if name == "c" else "")
+    title = f"{symbol} {TITLES[name]}" + (f" ±{scale:.3g}" if name == "c" else "")
     return Panel(Group(*lines), title=title, title_align="left", padding=(0, 1))
 
 
@@ -91,7 +91,7 @@ def legend(style: str) -> Text:
         )
     return Text(
         f"Shades: {SHADES[0]} < 0.2 ≤ {SHADES[1]} < 0.4 ≤ {SHADES[2]} < 0.6 ≤ {SHADES[3]} < 0.8 ≤ {SHADES[4]} "
-        "(a gate's value; for C̃, C and h the size against the scale, after a + or - sign). "
+        "(a gate's value; for C̃, h and C the size against 1, or against the ± scale of C, after a + or - sign). "
         "Rows are steps, or the mean over a run of steps.",
         style="italic dim",
     )
