@@ -2,7 +2,7 @@
 
 The same equations as `cell.lstm_step`, arranged the way fast RNN libraries run them:
 
-- the four gates are one block of 4H rows, ordered [f | i | o | C̃] so the three
+- the four gates are one block of 4H rows, ordered [i | f | o | C̃] so the three
   sigmoids sit side by side;
 - inside the loop every vector is a column and a batch is B columns side by side:
   h_{t-1} is (H, B) and the gates (4H, B), so each gate is a contiguous block and the
@@ -30,7 +30,9 @@ from .errors import UsageError, shape_text
 from .sequence_trace import SequenceTrace
 from .weights.model import LSTMWeights
 
-GATE_ORDER = ("forget", "input", "output", "candidate")  # the block order: three sigmoids, then tanh
+# The block order: the three sigmoids side by side, then tanh; input before forget so that
+# [i ; f] lines up with [C̃ ; C_{t-1}] and one product gives [write ; keep] (see _run_states).
+GATE_ORDER = ("input", "forget", "output", "candidate")
 SIGMOID_GATES = 3
 
 
@@ -43,7 +45,7 @@ class PackedCell:
     module keeps its weights laid out).
     """
 
-    w_x: np.ndarray  # (4H, I)  rows [f | i | o | C̃]
+    w_x: np.ndarray  # (4H, I)  rows [i | f | o | C̃]
     w_h: np.ndarray  # (4H, H)
     b: np.ndarray  # (4H, 1)
     half: np.ndarray  # (4H, 1)  0.5 for sigmoid rows, 1 for C̃: the a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2)
@@ -148,24 +150,30 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
     writes h_t into outputs (S, H, B), updates c (H, B) in place, returns the last h."""
     H = cell.hidden_size
     w_h = cell.w_h_half
-    gates = np.empty_like(xw[0])  # (4H, B)
-    sigmoids = gates[: SIGMOID_GATES * H]
-    f, i, o, c_tilde = (gates[k * H : (k + 1) * H] for k in range(4))
+    # The gates and C_{t-1} in one buffer, rows [i | f | o | C̃ | C]: [i ; f] ⊙ [C̃ ; C] is
+    # [write ; keep] in one call.
+    block = np.empty((5 * H, c.shape[1]), c.dtype)
+    gates, sigmoids, state = block[: 4 * H], block[: 3 * H], block[4 * H :]
+    input_forget, candidate_state, o = block[: 2 * H], block[3 * H :], block[2 * H : 3 * H]
+    state[:] = c
     half = np.full_like(sigmoids, 0.5)  # full size: NumPy broadcasts a scalar or a column more slowly
+    write_keep = np.empty_like(input_forget)
+    write, keep = write_keep[:H], write_keep[H:]
     scratch = np.empty_like(c)
-    # Positional `out` arguments: NumPy parses keywords more slowly, and the loop is mostly call overhead.
+    # Local names and positional `out` arguments: at small H the loop is mostly call overhead.
+    dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
     for xw_t, h_t in zip(xw, outputs):
-        np.dot(w_h, h, gates)  # the one matrix product per step
-        np.add(gates, xw_t, gates)  # pre-activations (halved for the sigmoid gates)
-        np.tanh(gates, gates)
-        np.multiply(sigmoids, half, sigmoids)  # σ(a) = 0.5 + 0.5·tanh(a/2)
-        np.add(sigmoids, half, sigmoids)
-        np.multiply(c, f, c)  # keep = f ⊙ C_{t-1}
-        np.multiply(i, c_tilde, scratch)  # write = i ⊙ C̃
-        np.add(c, scratch, c)  # C_t = keep + write
-        np.tanh(c, scratch)
-        np.multiply(o, scratch, h_t)  # h_t = o ⊙ tanh(C_t)
+        dot(w_h, h, gates)  # the one matrix product per step
+        add(gates, xw_t, gates)  # pre-activations (halved for the sigmoid gates)
+        tanh(gates, gates)
+        multiply(sigmoids, half, sigmoids)  # σ(a) = 0.5 + 0.5·tanh(a/2)
+        add(sigmoids, half, sigmoids)
+        multiply(input_forget, candidate_state, write_keep)  # [i ⊙ C̃ ; f ⊙ C_{t-1}]
+        add(write, keep, state)  # C_t = keep + write
+        tanh(state, scratch)
+        multiply(o, scratch, h_t)  # h_t = o ⊙ tanh(C_t)
         h = h_t
+    c[:] = state
     return h
 
 
@@ -254,24 +262,26 @@ class _TraceBuffers:
         sigmoid_half = half[: SIGMOID_GATES * H]
         wz, preact, act = (self.blocks[name][:S] for name in ("wz", "preact", "act"))
         sigmoids = act[:, : SIGMOID_GATES * H]
-        f, i, o, c_tilde = (act[:, k * H : (k + 1) * H] for k in range(4))
+        gate = {name: act[:, k * H : (k + 1) * H] for k, name in enumerate(GATE_ORDER)}
+        f, i, o, c_tilde = gate["forget"], gate["input"], gate["output"], gate["candidate"]
         keep, write, c_tanh = (self.singles[name][:S] for name in ("keep", "write", "c_tanh"))
         hs, cs = self.hs[: S + 1], self.cs[: S + 1]
+        dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # local names: see _run_states
         for wz_t, pre_t, act_t, sig_t, f_t, i_t, o_t, g_t, keep_t, write_t, tanh_t, h_prev, h_t, c_prev, c_t in zip(
             wz, preact, act, sigmoids, f, i, o, c_tilde, keep, write, c_tanh, hs[:-1], hs[1:], cs[:-1], cs[1:]
         ):
-            np.dot(w_h, h_prev, rec)  # the one matrix product per step
-            np.add(wz_t, rec, wz_t)  # W·z = W_x·x_t + W_h·h_{t-1}
-            np.add(pre_t, rec, pre_t)  # W·z + b: the very sum the untraced loop makes
-            np.multiply(pre_t, half, act_t)
-            np.tanh(act_t, act_t)
-            np.multiply(sig_t, sigmoid_half, sig_t)  # σ(a) = 0.5 + 0.5·tanh(a/2)
-            np.add(sig_t, sigmoid_half, sig_t)
-            np.multiply(f_t, c_prev, keep_t)
-            np.multiply(i_t, g_t, write_t)
-            np.add(keep_t, write_t, c_t)
-            np.tanh(c_t, tanh_t)
-            np.multiply(o_t, tanh_t, h_t)
+            dot(w_h, h_prev, rec)  # the one matrix product per step
+            add(wz_t, rec, wz_t)  # W·z = W_x·x_t + W_h·h_{t-1}
+            add(pre_t, rec, pre_t)  # W·z + b: the very sum the untraced loop makes
+            multiply(pre_t, half, act_t)
+            tanh(act_t, act_t)
+            multiply(sig_t, sigmoid_half, sig_t)  # σ(a) = 0.5 + 0.5·tanh(a/2)
+            add(sig_t, sigmoid_half, sig_t)
+            multiply(f_t, c_prev, keep_t)
+            multiply(i_t, g_t, write_t)
+            add(keep_t, write_t, c_t)
+            tanh(c_t, tanh_t)
+            multiply(o_t, tanh_t, h_t)
 
     def _trace(self, xs: np.ndarray, times: np.ndarray, S: int) -> SequenceTrace:
         H, B = self.cell.hidden_size, xs.shape[1]
