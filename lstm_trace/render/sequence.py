@@ -81,8 +81,9 @@ def cell_view(info: SequenceInfo, report: CellReport, options: SequenceViewOptio
     if shown.size < heatmaps.hidden_size:
         views.append(Text(f"Heatmaps show units {shown[0]}–{shown[-1]} of {heatmaps.hidden_size} "
                           f"(choose others with --units START:STOP).", style="italic"))  # fmt: skip
-    panels = [heatmap_panel(name, heatmaps, options.heatmap_style) for name in HEATMAP_QUANTITIES]
-    views.append(Columns(panels, equal=True))
+    # The three gates side by side, then what they make: C̃, C and h.
+    for names in (HEATMAP_QUANTITIES[:3], HEATMAP_QUANTITIES[3:]):
+        views.append(Columns([heatmap_panel(name, heatmaps, options.heatmap_style) for name in names], equal=True))
     views.append(legend(options.heatmap_style))
     views.append(behaviour_view(report.behaviour))
     if report.details:
