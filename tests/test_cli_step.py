@@ -74,7 +74,8 @@ def test_large_hidden_size_is_summarised(cli):
     assert "⋮" in result.output and "mean" in result.output
     assert len(result.output.splitlines()) < 60
     every = cli("step", "--x", "1,2,3", "--hidden-size", "50", "--weights", "random", "--stage", "forget", "--all-rows")
-    assert "⋮" not in every.output and "\n   49 " in every.output
+    assert "⋮" not in every.output
+    assert any(line.split()[:1] == ["49"] for line in every.output.splitlines())
 
 
 def test_output_file_and_show_round_trip(cli, tmp_path):

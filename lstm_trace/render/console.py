@@ -8,4 +8,4 @@ from rich.console import Console
 def make_console(stderr: bool = False, width: int | None = None) -> Console:
     # highlight=False: Rich's repr highlighter would colour digits at random
     # inside our tables; colour here always means something.
-    return Console(stderr=stderr, highlight=False, width=width)
+    return Console(stderr=stderr, highlight=False, emoji=False, width=width)
