@@ -59,8 +59,8 @@ def _read_vector_file(path: Path, option: str) -> np.ndarray:
     where = f"{option} file '{path}'"
     if not path.exists():
         raise UsageError(f"{where} does not exist.")
-    if not path.is_file():
-        raise UsageError(f"{where} is not a file.")
+    if path.is_dir():  # pipes such as <(...) are fine; directories are not
+        raise UsageError(f"{where} is a directory, not a file.")
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
@@ -107,8 +107,8 @@ def parse_sequence(text: str, option: str) -> np.ndarray:
     if stripped.startswith("@"):
         path = Path(stripped[1:])
         where = f"{option} file '{path}'"
-        if not path.is_file():
-            raise UsageError(f"{where} does not exist or is not a file.")
+        if not path.exists() or path.is_dir():
+            raise UsageError(f"{where} does not exist or is a directory.")
         if path.suffix.lower() == ".npy":
             try:
                 loaded = np.load(path, allow_pickle=False)
