@@ -91,6 +91,8 @@ def read_trace(source: str) -> Trace:
 
 
 def loads(text: str, origin: str = "trace") -> Trace:
+    if not text.strip():
+        raise DataError(f"The {origin} is empty; expected an {FORMAT} trace (JSON written by step --json).")
     try:
         content = json.loads(text)
     except json.JSONDecodeError as error:
