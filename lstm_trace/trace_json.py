@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, UsageError
-from .files import write_text_atomic
+from .files import write_atomic
 from .stages import QUANTITIES
 from .trace import GATE_NAMES, GateTrace, StepTrace, Trace
 from .weights import DTYPES
@@ -31,8 +31,8 @@ FORMAT = "lstm-trace/1"
 _OPTIONAL_GATE_PARTS = ("wz", "bias")  # informative; traces from other writers may omit them
 
 
-def trace_to_dict(trace: Trace) -> dict[str, Any]:
-    return {
+def trace_to_dict(trace: Trace, with_steps: bool = True) -> dict[str, Any]:
+    content = {
         "format": FORMAT,
         "hidden_size": trace.hidden_size,
         "input_size": trace.input_size,
@@ -40,8 +40,10 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
         "title": trace.title,
         "notes": list(trace.notes),
         "weights": dict(trace.weights),
-        "steps": [step_to_dict(step) for step in trace.steps],
     }
+    if with_steps:
+        content["steps"] = [step_to_dict(step) for step in trace.steps]
+    return content
 
 
 def step_to_dict(step: StepTrace) -> dict[str, Any]:
@@ -62,13 +64,36 @@ def dumps(trace: Trace) -> str:
     return json.dumps(trace_to_dict(trace), allow_nan=False)
 
 
+def dump(trace: Trace, stream) -> None:
+    """Write the trace as JSON one array at a time, never as one huge string.
+
+    (`json.dump` also streams, but through the pure-Python encoder: 4x slower.)
+    """
+    header = trace_to_dict(trace, with_steps=False)
+    stream.write(json.dumps(header, allow_nan=False)[:-1] + ', "steps": [')
+    for k, step in enumerate(trace.steps):
+        stream.write(", " if k else "")
+        _dump_object(step_to_dict(step), stream)
+    stream.write("]}\n")
+
+
+def _dump_object(content: dict, stream) -> None:
+    stream.write("{")
+    for k, (key, value) in enumerate(content.items()):
+        stream.write((", " if k else "") + json.dumps(key) + ": ")
+        if isinstance(value, dict):
+            _dump_object(value, stream)
+        else:
+            stream.write(json.dumps(value, allow_nan=False))
+    stream.write("}")
+
+
 def write_outputs(trace: Trace, to_stdout: bool, path: Path | None) -> None:
     """The trace as JSON to a file (atomically) and/or to standard output."""
-    text = dumps(trace)
     if path is not None:
-        write_text_atomic(path, text)
+        write_atomic(path, lambda stream: dump(trace, stream))
     if to_stdout:
-        sys.stdout.write(text + "\n")
+        dump(trace, sys.stdout)
         sys.stdout.flush()
 
 
