@@ -140,6 +140,11 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
     steps = content.get("steps")
     if not isinstance(steps, list) or not steps:
         raise DataError(f"In the {origin}, \"steps\" must be a non-empty list of steps.")
+    title, notes = content.get("title"), content.get("notes", [])
+    if title is not None and not isinstance(title, str):
+        raise DataError(f"In the {origin}, \"title\" must be a string, found {type(title).__name__}.")
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise DataError(f"In the {origin}, \"notes\" must be a list of strings.")
     sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I}
     return Trace(
         hidden_size=H,
@@ -147,8 +152,8 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
         dtype=dtype,
         weights=weights,
         steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin) for k, step in enumerate(steps)),
-        title=content.get("title"),
-        notes=tuple(str(note) for note in content.get("notes", [])),
+        title=title,
+        notes=tuple(notes),
     )
 
 
@@ -181,7 +186,11 @@ def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndar
         raise DataError(f"In the {origin}, {where} must be a list of numbers.")
     if len(raw) != size:
         raise DataError(f"In the {origin}, {where} has {len(raw)} numbers; expected {size}.")
-    return np.array(raw, dtype=dtype)
+    with np.errstate(over="ignore"):  # a float64 too large for float32 becomes inf, caught below
+        vector = np.array(raw, dtype=dtype)
+    if not np.all(np.isfinite(vector)):
+        raise DataError(f"In the {origin}, {where} holds a number that is not finite in {dtype}.")
+    return vector
 
 
 def _positive_int(content: dict, key: str, origin: str) -> int:
