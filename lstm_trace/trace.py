@@ -7,11 +7,14 @@ the JSON reader rebuilds it, and renderers only read it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from .stages import GATES
+
+if TYPE_CHECKING:
+    from .backward_trace import BackwardTrace
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class StepTrace:
     c_tanh: np.ndarray  # (H,)
     h: np.ndarray  # (H,)
     t: int = 1
+    backward: BackwardTrace | None = None  # the gradients of this step, when `grad` computed them
 
     def __getitem__(self, name: str) -> np.ndarray | None:
         """Look a value up by its dotted name: `step["forget.act"]`, `step["c"]`."""

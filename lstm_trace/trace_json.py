@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .backward_json import backward_from_dict, backward_to_dict
 from .errors import DataError, UsageError
 from .files import write_atomic
 from .stages import QUANTITIES
@@ -57,6 +58,8 @@ def step_to_dict(step: StepTrace) -> dict[str, Any]:
             content.setdefault(head, {})[part] = value.tolist()
         else:
             content[head] = value.tolist()
+    if step.backward is not None:  # only traces from `grad` have gradients
+        content["backward"] = backward_to_dict(step.backward)
     return content
 
 
@@ -64,12 +67,13 @@ def dumps(trace: Trace) -> str:
     return json.dumps(trace_to_dict(trace), allow_nan=False)
 
 
-def dump(trace: Trace, stream) -> None:
+def dump(trace: Trace, stream, extra: dict[str, Any] | None = None) -> None:
     """Write the trace as JSON one array at a time, never as one huge string.
 
     (`json.dump` also streams, but through the pure-Python encoder: 4x slower.)
+    `extra` adds top-level fields (such as `grad`'s "through_time" block).
     """
-    header = trace_to_dict(trace, with_steps=False)
+    header = {**trace_to_dict(trace, with_steps=False), **(extra or {})}
     stream.write(json.dumps(header, allow_nan=False)[:-1] + ', "steps": [')
     for k, step in enumerate(trace.steps):
         stream.write(", " if k else "")
@@ -88,12 +92,12 @@ def _dump_object(content: dict, stream) -> None:
     stream.write("}")
 
 
-def write_outputs(trace: Trace, to_stdout: bool, path: Path | None) -> None:
+def write_outputs(trace: Trace, to_stdout: bool, path: Path | None, extra: dict[str, Any] | None = None) -> None:
     """The trace as JSON to a file (atomically) and/or to standard output."""
     if path is not None:
-        write_atomic(path, lambda stream: dump(trace, stream))
+        write_atomic(path, lambda stream: dump(trace, stream, extra))
     if to_stdout:
-        dump(trace, sys.stdout)
+        dump(trace, sys.stdout, extra)
         sys.stdout.flush()
 
 
@@ -176,7 +180,9 @@ def _step_from_dict(content: Any, where: str, sizes: dict[str, int], dtype: str,
     t = content.get("t", 1)
     if not isinstance(t, int) or isinstance(t, bool):
         raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
-    return StepTrace(**plain, **gates, t=t)
+    H, I = sizes["(H,)"], sizes["(I,)"]
+    backward = backward_from_dict(content.get("backward"), f"{where}.backward", H, I, dtype, origin)
+    return StepTrace(**plain, **gates, t=t, backward=backward)
 
 
 def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndarray:
