@@ -81,13 +81,31 @@ class GradThroughTime:
     loss: str
     d_h_norm: np.ndarray  # (T+1,)  ‖∂L/∂hₜ‖, t = 0 … T
     d_c_norm: np.ndarray  # (T+1,)  ‖∂L/∂Cₜ‖
-    mean_forget: float  # fₜ averaged over steps and units: roughly what the carousel multiplies by per step
+    mean_forget: float  # fₜ averaged over steps and units
+    forget_product: np.ndarray  # (H,)  Π_t fₜ per unit: what the carousel alone keeps of ∂L/∂C_T at t = 0
     rnn_d_h_norm: np.ndarray | None = None  # (T+1,)  the plain tanh RNN's ‖∂L/∂hₜ‖
     rnn_weights: dict | None = None  # the RNN's provenance
 
     @property
     def steps(self) -> int:
         return len(self.trace.steps)
+
+    @property
+    def d_h_ratio(self) -> float:
+        """‖∂L/∂h₀‖ / ‖∂L/∂h_T‖: how much of the gradient reaches the start."""
+        return _ratio(self.d_h_norm)
+
+    @property
+    def d_c_ratio(self) -> float:
+        return _ratio(self.d_c_norm)
+
+    @property
+    def rnn_d_h_ratio(self) -> float | None:
+        return None if self.rnn_d_h_norm is None else _ratio(self.rnn_d_h_norm)
+
+
+def _ratio(norms: np.ndarray) -> float:
+    return float(norms[0] / norms[-1]) if norms[-1] else float("nan")
 
 
 def trace_through_time(
@@ -118,6 +136,7 @@ def trace_through_time(
         d_h_norm=run.d_h_norm,
         d_c_norm=run.d_c_norm,
         mean_forget=float(np.mean([step.forget.act for step in run.steps])),
+        forget_product=np.prod([step.forget.act for step in run.steps], axis=0),
         rnn_d_h_norm=rnn_norm,
         rnn_weights=rnn_weights,
     )
@@ -131,6 +150,7 @@ def through_time_to_dict(result: GradThroughTime) -> dict:
         "d_h_norm": result.d_h_norm.tolist(),
         "d_c_norm": result.d_c_norm.tolist(),
         "mean_forget": result.mean_forget,
+        "forget_product": result.forget_product.tolist(),
     }
     if result.rnn_d_h_norm is not None:
         content["rnn"] = {"weights": result.rnn_weights, "d_h_norm": result.rnn_d_h_norm.tolist()}

@@ -267,7 +267,7 @@ _D_ACT_FORMULA = {
 GRAD_QUANTITIES: dict[str, Quantity] = {
     q.name: q
     for q in (
-        Quantity("d_h", "∂L/∂hₜ", "given", "the gradient arriving at hₜ: --dh (default ones, L = Σ hₜ), or from step t+1", "(H,)"),
+        Quantity("d_h", "∂L/∂hₜ", "upstream", "the gradient arriving at hₜ: --dh (default ones, L = Σ hₜ), or from step t+1", "(H,)"),
         Quantity("d_c_carried", "∂L/∂Cₜ", "from t+1", "the gradient arriving at Cₜ from step t+1: --dc (default zeros)", "(H,)"),
         Quantity("c_tanh_local", "tanh′(Cₜ)", "1 − tanh²(Cₜ)", "tanh′ = 1 − t²: the slope of tanh at Cₜ", "(H,)"),
         Quantity("d_c", "∂L/∂Cₜ", "in total", "the whole gradient of Cₜ: carried from t+1 plus the path through hₜ", "(H,)"),
@@ -366,21 +366,57 @@ BACKWARD_STAGES: tuple[BackwardStage, ...] = (
 BACKWARD_STAGE_BY_NAME = {stage.name: stage for stage in BACKWARD_STAGES}
 BACKWARD_STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in BACKWARD_STAGES)
 
-# What `explain` says about the backward pass: `explain grad` and `explain carousel`.
-GRAD_TOPICS: dict[str, str] = {
-    "grad": (
-        "Backpropagation runs the forward stages in reverse. Each stage multiplies the gradient "
-        "arriving at its output by its local derivative: element-wise products swap their factors "
-        "(∂(a ⊙ b)/∂a = b), σ contributes σ′ = s(1 − s) ≤ 0.25, tanh contributes tanh′ = 1 − t² ≤ 1, "
-        "and a matrix product W·z sends back Wᵀ times the gradient. A value used twice (z feeds four "
-        "gates; Cₜ feeds hₜ and Cₜ₊₁) adds up the gradients from each use."
-    ),
-    "carousel": (
-        "Between Cₜ₋₁ and Cₜ there is only keep = fₜ ⊙ Cₜ₋₁ plus an addition, so the gradient going "
-        "back along the cell state is multiplied by fₜ and nothing else: ∂L/∂Cₜ₋₁ = ∂L/∂Cₜ ⊙ fₜ. "
-        "When fₜ is near 1 the gradient survives many steps (0.99¹⁰⁰ ≈ 0.37), whereas a plain RNN "
-        "multiplies it at every step by Wᵀ and a tanh slope, which usually shrinks it geometrically "
-        "(0.5¹⁰⁰ ≈ 8e-31). Hochreiter and Schmidhuber (1997) named this path, then without a forget "
-        "gate (fₜ = 1), the constant error carousel."
-    ),
+
+@dataclass(frozen=True)
+class GradTopic:
+    """What `explain grad` and `explain carousel` say; equations come from BACKWARD_STAGES."""
+
+    name: str
+    title: str
+    summary: str
+    why: str
+    misconception: str
+
+
+GRAD_TOPICS: dict[str, GradTopic] = {
+    topic.name: topic
+    for topic in (
+        GradTopic(
+            name="grad",
+            title="The backward pass",
+            summary="How ∂L/∂hₜ (and ∂L/∂Cₜ from the next step) flow back through one step to the "
+            "weights, to hₜ₋₁, to xₜ and to Cₜ₋₁.",
+            why=(
+                "Backpropagation runs the forward stages in reverse. Each stage multiplies the gradient "
+                "arriving at its output by its local derivative: element-wise products swap their factors "
+                "(∂(a ⊙ b)/∂a = b), σ contributes σ′ = s(1 − s) ≤ 0.25, tanh contributes tanh′ = 1 − t² ≤ 1, "
+                "and a matrix product W·z sends back Wᵀ times the gradient. A value used twice (z feeds four "
+                "gates; Cₜ feeds hₜ and Cₜ₊₁) adds up the gradients from each use."
+            ),
+            misconception=(
+                "The gradient of a gate is not the gate: ∂L/∂fₜ = ∂L/∂Cₜ ⊙ Cₜ₋₁ is zero when Cₜ₋₁ is zero, "
+                "however open fₜ is. And ∂L/∂W_g = δ_g zᵀ is an outer product, an H × (H+I) matrix like W_g, "
+                "not W_g times anything."
+            ),
+        ),
+        GradTopic(
+            name="carousel",
+            title="The constant error carousel",
+            summary="Why the gradient along the cell state can survive many steps, and when it does not.",
+            why=(
+                "Between Cₜ₋₁ and Cₜ there is only keep = fₜ ⊙ Cₜ₋₁ plus an addition, so the gradient going "
+                "back along the cell state is multiplied by fₜ and nothing else: ∂L/∂Cₜ₋₁ = ∂L/∂Cₜ ⊙ fₜ. "
+                "When fₜ is near 1 the gradient survives many steps (0.99¹⁰⁰ ≈ 0.37), whereas a plain RNN "
+                "multiplies it at every step by Wᵀ and a tanh slope, which usually shrinks it geometrically "
+                "(0.5¹⁰⁰ ≈ 8e-31). Hochreiter and Schmidhuber (1997) named this path, then without a forget "
+                "gate (fₜ = 1), the constant error carousel."
+            ),
+            misconception=(
+                "The carousel is not automatic: it carries the gradient only as far as fₜ stays near 1. "
+                "A forget gate at σ(0) = 0.5, which small random weights give, halves the gradient at every "
+                "step, as fast as a plain RNN loses it. That is why the forget bias is often started at 1 "
+                "or more (Keras does by default; try `grad --forget-bias`)."
+            ),
+        ),
+    )
 }

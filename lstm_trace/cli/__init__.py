@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from ..errors import LSTMTraceError
 from ..render.console import make_console
 from .explain import explain
+from .grad import grad
 from .presets import list_presets
 from .show import show
 from .step import step
@@ -40,6 +41,7 @@ app.command("step")(step)
 app.command("show")(show)
 app.command("explain")(explain)
 app.command("presets")(list_presets)
+app.command("grad")(grad)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import typer
 from typing import Annotated
 
 from ..render.console import make_console
-from ..stages import GATE_BY_NAME, STAGE_BY_NAME, STAGE_NAMES, STAGES
+from ..stages import GATE_BY_NAME, GRAD_TOPICS, STAGE_BY_NAME, STAGE_NAMES, STAGES
 from ..tracer import trace_step
 from ..weights import presets
 from .options import (
@@ -18,7 +18,7 @@ DEFAULT_PRESET = "seed-question"
 
 
 def explain(
-    stage: Annotated[str, typer.Argument(help=f"One of {', '.join(STAGE_NAMES)}, or all.")] = "all",
+    stage: Annotated[str, typer.Argument(help=f"One of {', '.join(STAGE_NAMES)}, or all; or {', '.join(GRAD_TOPICS)} for the backward pass.")] = "all",
     preset: Preset = None,
     h: HPrev = None,
     x: X = None,
@@ -38,10 +38,14 @@ def explain(
     from ..render.explain import explain_view
     from ..worked import contrast, unit_sum
 
-    check_stage(stage, (*STAGE_NAMES, "all"))
+    check_stage(stage, (*STAGE_NAMES, "all", *GRAD_TOPICS))
     if preset is None and x is None:
         preset = DEFAULT_PRESET
     inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
+    if stage in GRAD_TOPICS:  # the backward pass: `explain grad`, `explain carousel`
+        from .explain_grad import explain_backward
+
+        return explain_backward(stage, inputs, table_options(precision, max_rows, all_rows), make_console())
     trace = trace_step(inputs)
     step = trace.steps[0]
     shown = STAGES if stage == "all" else (STAGE_BY_NAME[stage],)

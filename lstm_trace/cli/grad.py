@@ -1,0 +1,128 @@
+"""`lstm-trace grad`: the backward pass of one step, or backpropagation through time over --xs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typing import Annotated
+
+from ..errors import UsageError
+from ..render.console import make_console
+from ..stages import BACKWARD_STAGE_NAMES
+from ..tracer import resolve_inputs
+from ..vectors import parse_sequence, parse_vector
+from .options import (
+    DISPLAY, INPUTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
+    check_stage, inputs_from_options, table_options,
+)  # fmt: skip
+
+GRADIENTS = "Gradients"
+
+
+def grad(
+    preset: Preset = None,
+    h: HPrev = None,
+    x: X = None,
+    c: CPrev = None,
+    hidden_size: HiddenSize = None,
+    weights: Weights = None,
+    seed: Seed = 0,
+    dtype: Dtype = "float64",
+    dh: Annotated[
+        Optional[str],
+        typer.Option("--dh", help="∂L/∂h arriving at the last step (default ones: L = sum of h).", rich_help_panel=GRADIENTS),
+    ] = None,
+    dc: Annotated[
+        Optional[str],
+        typer.Option("--dc", help="∂L/∂C arriving from a next step (default zeros).", rich_help_panel=GRADIENTS),
+    ] = None,
+    xs: Annotated[
+        Optional[str],
+        typer.Option(
+            "--xs",
+            help="A sequence x_1 … x_T for backpropagation through time: '0.1,0.2;0.3,0.4', @file (.npy, .json, .csv, .txt) or - for stdin.",
+            rich_help_panel=INPUTS,
+        ),
+    ] = None,
+    compare_rnn: Annotated[
+        bool,
+        typer.Option("--compare-rnn", help="With --xs: a plain tanh RNN of the same sizes beside the LSTM.", rich_help_panel=GRADIENTS),
+    ] = False,
+    forget_bias: Annotated[
+        float,
+        typer.Option("--forget-bias", help="Add this to every b_f (Keras starts b_f at 1).", rich_help_panel=GRADIENTS),
+    ] = 0.0,
+    precision: Precision = 4,
+    stage: Annotated[
+        Optional[str],
+        typer.Option("--stage", "-s", help=f"Show one backward stage only: {', '.join(BACKWARD_STAGE_NAMES)}.", rich_help_panel=DISPLAY),
+    ] = None,
+    max_rows: MaxRows = 24,
+    all_rows: AllRows = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the trace with its gradients as JSON.")] = False,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")
+    ] = None,
+) -> None:
+    """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
+    from ..grad_tracer import resolve_upstream, through_time_to_dict, trace_backward_step, trace_through_time, with_forget_bias
+
+    check_stage(stage, BACKWARD_STAGE_NAMES)
+    d_h = None if dh is None else parse_vector(dh, "--dh")
+    d_c = None if dc is None else parse_vector(dc, "--dc")
+    options = table_options(precision, max_rows, all_rows)
+    console = make_console()
+    if xs is None:
+        if compare_rnn:
+            raise UsageError("--compare-rnn compares gradients through time: give a sequence with --xs.")
+        inputs = with_forget_bias(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype), forget_bias)
+        upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, dtype)
+        trace = trace_backward_step(inputs, upstream)
+        if _write_json(trace, as_json, output):
+            return
+        from ..render.grad import backward_views, grad_header
+
+        views = backward_views(trace, options, stage)
+        for view in views if stage else [grad_header(trace, upstream.loss), *views]:
+            console.print(view)
+        return
+
+    if x is not None:
+        raise UsageError("Give either --x (one step) or --xs (a sequence), not both.")
+    sequence = parse_sequence(xs, "--xs")
+    inputs = resolve_inputs(
+        preset=preset,
+        h=None if h is None else parse_vector(h, "--h"),
+        x=sequence[0],  # sizes and weights are resolved as for one step; every row has the same I
+        c=None if c is None else parse_vector(c, "--c"),
+        weights=weights,
+        seed=seed,
+        hidden_size=hidden_size,
+        dtype=dtype,
+    )
+    inputs = with_forget_bias(inputs, forget_bias)
+    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, dtype, last="_T")
+    result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed)
+    if _write_json(result.trace, as_json, output, {"through_time": through_time_to_dict(result)}):
+        return
+    if stage is not None:
+        from ..render.grad import backward_views
+
+        for view in backward_views(result.trace, options, stage):
+            console.print(view)
+        return
+    from ..render.through_time import through_time_views
+
+    for view in through_time_views(result, options):
+        console.print(view)
+
+
+def _write_json(trace, as_json: bool, output: Path | None, extra: dict | None = None) -> bool:
+    """Write the JSON when asked; True when it replaces the tables."""
+    if as_json or output is not None:
+        from ..trace_json import write_outputs  # JSON is only imported when asked for
+
+        write_outputs(trace, to_stdout=as_json, path=output, extra=extra)
+    return as_json

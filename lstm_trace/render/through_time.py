@@ -1,0 +1,116 @@
+"""Backpropagation through time on screen: the gradient norm reaching each step, as a table
+and as bars, the LSTM beside a plain tanh RNN. The numbers come in computed."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.text import Text
+
+from ..grad_tracer import GradThroughTime
+from .columns import ColumnTable
+from .numbers import format_number
+from .step import weights_summary
+from .tables import TableOptions, _row_plan
+
+BAR_WIDTH = 12
+
+
+def through_time_header(result: GradThroughTime) -> Panel:
+    trace = result.trace
+    lines = Text()
+    lines.append(
+        f"T = {result.steps} steps, H = {trace.hidden_size} hidden units, I = {trace.input_size} inputs; {trace.dtype}\n",
+        style="bold",
+    )
+    lines.append("LSTM weights: ", style="bold")
+    lines.append(weights_summary(trace.weights) + "\n")
+    if result.rnn_weights is not None:
+        lines.append("RNN weights: ", style="bold")
+        lines.append(f"hₜ = tanh(W·[hₜ₋₁ ; xₜ] + b), W is {trace.hidden_size} × {trace.hidden_size + trace.input_size}, ")
+        lines.append(weights_summary(result.rnn_weights) + "\n")
+    lines.append("loss: ", style="bold")
+    lines.append(result.loss + ", backpropagated from t = T to t = 0\n")
+    for note in trace.notes:
+        lines.append("note: ", style="bold yellow")
+        lines.append(note + "\n")
+    lines.rstrip()
+    return Panel(lines, title=trace.title or "Backpropagation through time", title_align="left", expand=False)
+
+
+def norms_table(result: GradThroughTime, options: TableOptions) -> ColumnTable:
+    """One row per step, from T back to 0; bars on one log scale shared by every column."""
+    series = [("LSTM\n‖∂L/∂hₜ‖", result.d_h_norm), ("LSTM\n‖∂L/∂Cₜ‖", result.d_c_norm)]
+    if result.rnn_d_h_norm is not None:
+        series.append(("RNN\n‖∂L/∂hₜ‖", result.rnn_d_h_norm))
+    scale = LogScale.over([value for _, norms in series for value in norms])
+    table = ColumnTable()
+    table.add_column("t", justify="right", style="dim")
+    for title, _ in series:
+        table.add_column(title, justify="right")
+        table.add_column("log scale", justify="left")
+    T = result.steps
+    for position in _row_plan(T + 1, options.max_rows):
+        if position is None:
+            table.add_row(*(Text("⋮", style="dim") for _ in range(2 * len(series) + 1)))
+            continue
+        t = T - position  # rows run backwards in time, the way the gradient travels
+        cells = [Text(str(t))]
+        for _, norms in series:
+            cells.append(Text(format_number(float(norms[t]), options.precision)))
+            cells.append(Text(scale.bar(float(norms[t])), style="magenta"))
+        table.add_row(*cells)
+    return table
+
+
+def summary(result: GradThroughTime, precision: int) -> Text:
+    text = Text()
+    T = result.steps
+    text.append(f"From t = {T} back to t = 0 the gradient keeps:\n", style="bold")
+    text.append(f"  LSTM  ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.d_h_ratio, precision)}, ")
+    text.append(f"‖∂L/∂C₀‖ / ‖∂L/∂C_T‖ = {_ratio(result.d_c_ratio, precision)}\n")
+    if result.rnn_d_h_ratio is not None:
+        text.append(f"  RNN   ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.rnn_d_h_ratio, precision)}\n")
+    low, high = float(result.forget_product.min()), float(result.forget_product.max())
+    text.append(
+        f"Along the cell state each step multiplies the gradient by fₜ (the carousel). The forget gate "
+        f"averaged {format_number(result.mean_forget, precision)} here; over the {T} steps Π fₜ per unit "
+        f"lies between {format_number(low, precision)} and {format_number(high, precision)}.\n"
+    )
+    if result.mean_forget < 0.9:
+        text.append(
+            "The carousel keeps only what Π fₜ keeps: raise b_f with --forget-bias (Keras starts it at 1) "
+            "to bring fₜ nearer 1, and see `lstm-trace explain carousel`.\n",
+            style="italic",
+        )
+    return text
+
+
+def through_time_views(result: GradThroughTime, options: TableOptions) -> list[RenderableType]:
+    return [through_time_header(result), Group(norms_table(result, options), Text("")), summary(result, options.precision)]
+
+
+def _ratio(value: float, precision: int) -> str:
+    return "— (the gradient at T is zero)" if math.isnan(value) else format_number(value, precision)
+
+
+class LogScale:
+    """Maps positive numbers onto bar lengths by their logarithm, so a geometric decay is a straight slope."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    @classmethod
+    def over(cls, values: list[float]) -> "LogScale":
+        positive = [v for v in values if v > 0 and math.isfinite(v)]
+        return cls(min(positive, default=1.0), max(positive, default=1.0))
+
+    def bar(self, value: float, width: int = BAR_WIDTH) -> str:
+        if not value > 0:
+            return ""
+        if self.high <= self.low:
+            return "█" * width
+        share = (math.log10(value) - math.log10(self.low)) / (math.log10(self.high) - math.log10(self.low))
+        return "█" * max(1, round(share * width))
