@@ -33,11 +33,14 @@ def lstm_step_backward(
     weights: LSTMWeights,
     d_h: np.ndarray,
     d_c_carried: np.ndarray | None = None,
+    weight_grads: bool = True,
 ) -> BackwardTrace:
     """Backpropagate through one step whose forward values are in `step`.
 
     `d_h` is ∂L/∂hₜ and `d_c_carried` is ∂L/∂Cₜ arriving from step t+1 (zeros when
     omitted: this is the last step). Both have H entries. Returns a `BackwardTrace`.
+    With `weight_grads=False` the H × (H+I) matrices ∂L/∂W_g are left out (None):
+    a long sequence only needs the gradients that travel back in time.
     """
     dtype = step.h.dtype
     H = step.hidden_size
@@ -67,10 +70,10 @@ def lstm_step_backward(
     f_local = f * (1 - f)
     delta_f = d_f * f_local
     # W_g·z + b_g, for each gate
-    f_grad = _weights_backward(weights.W["forget"], z, d_f, f_local, delta_f)
-    i_grad = _weights_backward(weights.W["input"], z, d_i, i_local, delta_i)
-    c_tilde_grad = _weights_backward(weights.W["candidate"], z, d_c_tilde, c_tilde_local, delta_c)
-    o_grad = _weights_backward(weights.W["output"], z, d_o, o_local, delta_o)
+    f_grad = _weights_backward(weights.W["forget"], z, d_f, f_local, delta_f, weight_grads)
+    i_grad = _weights_backward(weights.W["input"], z, d_i, i_local, delta_i, weight_grads)
+    c_tilde_grad = _weights_backward(weights.W["candidate"], z, d_c_tilde, c_tilde_local, delta_c, weight_grads)
+    o_grad = _weights_backward(weights.W["output"], z, d_o, o_local, delta_o, weight_grads)
     # z = [hₜ₋₁ ; xₜ] fed all four gates
     d_z_f, d_z_i, d_z_c, d_z_o = f_grad.d_z, i_grad.d_z, c_tilde_grad.d_z, o_grad.d_z
     d_z = d_z_f + d_z_i + d_z_c + d_z_o
@@ -86,9 +89,11 @@ def lstm_step_backward(
 
 
 def _weights_backward(
-    W_g: np.ndarray, z: np.ndarray, d_act: np.ndarray, local: np.ndarray, delta_g: np.ndarray
+    W_g: np.ndarray, z: np.ndarray, d_act: np.ndarray, local: np.ndarray, delta_g: np.ndarray, weight_grads: bool
 ) -> GateGrad:
-    d_W_g = np.outer(delta_g, z)  # (H, H+I)
+    d_W_g = None  # unless asked for: a long sequence needs 4·H·(H+I) numbers per step for these
+    if weight_grads:
+        d_W_g = np.outer(delta_g, z)  # (H, H+I)
     d_b_g = delta_g
     d_z_g = W_g.T @ delta_g  # (H+I,)
     return GateGrad(d_preact=delta_g, d_W=d_W_g, d_b=d_b_g, d_act=d_act, local=local, d_z=d_z_g)

@@ -17,7 +17,7 @@ class GateGrad:
     """One gate's block, backwards: from the gradient of its activation to its weights."""
 
     d_preact: np.ndarray  # (H,)  δ_g = ∂L/∂(W_g·z + b_g)
-    d_W: np.ndarray  # (H, H+I)  δ_g zᵀ
+    d_W: np.ndarray | None  # (H, H+I)  δ_g zᵀ; None when not asked for (long sequences)
     d_b: np.ndarray  # (H,)  δ_g
     d_act: np.ndarray | None = None  # (H,)  ∂L/∂g, the gradient of the activation
     local: np.ndarray | None = None  # (H,)  the activation's slope: σ′ = s(1 − s) or tanh′ = 1 − t²

@@ -33,8 +33,12 @@ def lstm_through_time(
     c0: np.ndarray | None = None,
     d_h_last: np.ndarray | None = None,
     d_c_last: np.ndarray | None = None,
+    weight_grads: bool = True,
 ) -> ThroughTime:
-    """xs is (T, I); h0, c0 default to zeros, d_h_last to ones and d_c_last to zeros."""
+    """xs is (T, I); h0, c0 default to zeros, d_h_last to ones and d_c_last to zeros.
+
+    `weight_grads=False` leaves out each step's ∂L/∂W_g, 4·H·(H+I) numbers per step.
+    """
     H = weights.hidden_size
     forward = []
     h, c = h0, c0
@@ -47,7 +51,7 @@ def lstm_through_time(
     d_c = d_c_last
     steps = []
     for step in reversed(forward):
-        backward = lstm_step_backward(step, weights, d_h, d_c)
+        backward = lstm_step_backward(step, weights, d_h, d_c, weight_grads)
         steps.append(replace(step, backward=backward))
         d_h, d_c = backward.d_h_prev, backward.d_c_prev
     steps.reverse()

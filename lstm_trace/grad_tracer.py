@@ -109,12 +109,20 @@ def _ratio(norms: np.ndarray) -> float:
 
 
 def trace_through_time(
-    inputs: StepInputs, xs: np.ndarray, upstream: Upstream, compare_rnn: bool = False, seed: int = 0
+    inputs: StepInputs,
+    xs: np.ndarray,
+    upstream: Upstream,
+    compare_rnn: bool = False,
+    seed: int = 0,
+    weight_grads: bool = True,
 ) -> GradThroughTime:
-    """Run the LSTM over xs (T, I) from inputs.h_prev, inputs.c_prev and backpropagate to t = 0."""
+    """Run the LSTM over xs (T, I) from inputs.h_prev, inputs.c_prev and backpropagate to t = 0.
+
+    `weight_grads=False` skips the per-step ∂L/∂W_g (the norms do not need them).
+    """
     weights = inputs.weights
     xs = xs.astype(weights.dtype)
-    run = lstm_through_time(weights, xs, inputs.h_prev, inputs.c_prev, upstream.d_h, upstream.d_c)
+    run = lstm_through_time(weights, xs, inputs.h_prev, inputs.c_prev, upstream.d_h, upstream.d_c, weight_grads)
     trace = Trace(
         hidden_size=weights.hidden_size,
         input_size=weights.input_size,

@@ -101,10 +101,13 @@ def grad(
         seed=seed,
         hidden_size=hidden_size,
         dtype=dtype,
+        x_option="each step of --xs",
     )
     inputs = with_forget_bias(inputs, forget_bias)
     upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, dtype, last="_T")
-    result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed)
+    # ∂L/∂W_g per step costs 4·H·(H+I) numbers a step: kept only where they are shown or written.
+    weight_grads = as_json or output is not None or stage == "weights"
+    result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
     if _write_json(result.trace, as_json, output, {"through_time": through_time_to_dict(result)}):
         return
     if stage is not None:

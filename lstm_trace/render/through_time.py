@@ -15,7 +15,7 @@ from .numbers import format_number
 from .step import weights_summary
 from .tables import TableOptions, _row_plan
 
-BAR_WIDTH = 12
+BAR_WIDTH = 10
 
 
 def through_time_header(result: GradThroughTime) -> Panel:
@@ -41,7 +41,8 @@ def through_time_header(result: GradThroughTime) -> Panel:
 
 
 def norms_table(result: GradThroughTime, options: TableOptions) -> ColumnTable:
-    """One row per step, from T back to 0; bars on one log scale shared by every column."""
+    """One row per step, from T back to 0; bars on one log scale shared by every column:
+    each block is a factor of ten."""
     series = [("LSTM\n‖∂L/∂hₜ‖", result.d_h_norm), ("LSTM\n‖∂L/∂Cₜ‖", result.d_c_norm)]
     if result.rnn_d_h_norm is not None:
         series.append(("RNN\n‖∂L/∂hₜ‖", result.rnn_d_h_norm))
@@ -50,7 +51,7 @@ def norms_table(result: GradThroughTime, options: TableOptions) -> ColumnTable:
     table.add_column("t", justify="right", style="dim")
     for title, _ in series:
         table.add_column(title, justify="right")
-        table.add_column("log scale", justify="left")
+        table.add_column("█ = 10×", justify="left")
     T = result.steps
     for position in _row_plan(T + 1, options.max_rows):
         if position is None:
@@ -81,8 +82,8 @@ def summary(result: GradThroughTime, precision: int) -> Text:
     )
     if result.mean_forget < 0.9:
         text.append(
-            "The carousel keeps only what Π fₜ keeps: raise b_f with --forget-bias (Keras starts it at 1) "
-            "to bring fₜ nearer 1, and see `lstm-trace explain carousel`.\n",
+            "Along the cell state alone the gradient keeps only Π fₜ: raise b_f with --forget-bias (Keras "
+            "starts it at 1) to bring fₜ nearer 1, and see `lstm-trace explain carousel`.\n",
             style="italic",
         )
     return text
@@ -97,20 +98,20 @@ def _ratio(value: float, precision: int) -> str:
 
 
 class LogScale:
-    """Maps positive numbers onto bar lengths by their logarithm, so a geometric decay is a straight slope."""
+    """One block per power of ten below the largest value, so a geometric decay is a straight slope.
 
-    def __init__(self, low: float, high: float) -> None:
-        self.low, self.high = low, high
+    Values more than `width` decades below the largest get a dot: not zero, but off the scale.
+    """
+
+    def __init__(self, high: float) -> None:
+        self.high = high
 
     @classmethod
     def over(cls, values: list[float]) -> "LogScale":
-        positive = [v for v in values if v > 0 and math.isfinite(v)]
-        return cls(min(positive, default=1.0), max(positive, default=1.0))
+        return cls(max((v for v in values if math.isfinite(v)), default=0.0))
 
     def bar(self, value: float, width: int = BAR_WIDTH) -> str:
-        if not value > 0:
+        if not value > 0 or not self.high > 0:
             return ""
-        if self.high <= self.low:
-            return "█" * width
-        share = (math.log10(value) - math.log10(self.low)) / (math.log10(self.high) - math.log10(self.low))
-        return "█" * max(1, round(share * width))
+        blocks = round(width + math.log10(value / self.high))
+        return "█" * min(width, blocks) if blocks >= 1 else "·"
