@@ -70,15 +70,15 @@ def summary(result: GradThroughTime, precision: int) -> Text:
     text = Text()
     T = result.steps
     text.append(f"From t = {T} back to t = 0 the gradient keeps:\n", style="bold")
-    text.append(f"  LSTM  ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.d_h_ratio, precision)}, ")
-    text.append(f"‖∂L/∂C₀‖ / ‖∂L/∂C_T‖ = {_ratio(result.d_c_ratio, precision)}\n")
+    text.append(f"  LSTM  ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.d_h_ratio)}, ")
+    text.append(f"‖∂L/∂C₀‖ / ‖∂L/∂C_T‖ = {_ratio(result.d_c_ratio)}\n")
     if result.rnn_d_h_ratio is not None:
-        text.append(f"  RNN   ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.rnn_d_h_ratio, precision)}\n")
+        text.append(f"  RNN   ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.rnn_d_h_ratio)}\n")
     low, high = float(result.forget_product.min()), float(result.forget_product.max())
     text.append(
         f"Along the cell state each step multiplies the gradient by fₜ (the carousel). The forget gate "
         f"averaged {format_number(result.mean_forget, precision)} here; over the {T} steps Π fₜ per unit "
-        f"lies between {format_number(low, precision)} and {format_number(high, precision)}.\n"
+        f"lies between {low:.3g} and {high:.3g}.\n"
     )
     if result.mean_forget < 0.9:
         text.append(
@@ -93,8 +93,9 @@ def through_time_views(result: GradThroughTime, options: TableOptions) -> list[R
     return [through_time_header(result), Group(norms_table(result, options), Text("")), summary(result, options.precision)]
 
 
-def _ratio(value: float, precision: int) -> str:
-    return "— (the gradient at T is zero)" if math.isnan(value) else format_number(value, precision)
+def _ratio(value: float) -> str:
+    # Three significant digits: a ratio of 1.2e-4 printed as 0.0001 would hide its size.
+    return "— (the gradient at T is zero)" if math.isnan(value) else f"{value:.3g}"
 
 
 class LogScale:
