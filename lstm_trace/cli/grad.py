@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -10,8 +11,10 @@ from typing import Annotated
 
 from ..errors import UsageError
 from ..render.console import make_console
+from ..render.tables import TableOptions
 from ..stages import BACKWARD_STAGE_NAMES
-from ..tracer import resolve_inputs
+from ..trace import Trace
+from ..tracer import StepInputs, resolve_inputs
 from ..vectors import parse_sequence, parse_vector
 from .options import (
     DISPLAY, INPUTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
@@ -67,30 +70,19 @@ def grad(
     ] = None,
 ) -> None:
     """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
-    from ..grad_tracer import resolve_upstream, through_time_to_dict, trace_backward_step, trace_through_time, with_forget_bias
+    from ..grad_tracer import with_forget_bias
 
     check_stage(stage, BACKWARD_STAGE_NAMES)
+    if xs is None and compare_rnn:
+        raise UsageError("--compare-rnn compares gradients through time: give a sequence with --xs.")
+    if xs is not None and x is not None:
+        raise UsageError("Give either --x (one step) or --xs (a sequence), not both.")
     d_h = None if dh is None else parse_vector(dh, "--dh")
     d_c = None if dc is None else parse_vector(dc, "--dc")
-    options = table_options(precision, max_rows, all_rows)
-    console = make_console()
+    shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output)
     if xs is None:
-        if compare_rnn:
-            raise UsageError("--compare-rnn compares gradients through time: give a sequence with --xs.")
-        inputs = with_forget_bias(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype), forget_bias)
-        upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, dtype)
-        trace = trace_backward_step(inputs, upstream)
-        if _write_json(trace, as_json, output):
-            return
-        from ..render.grad import backward_views, grad_header
-
-        views = backward_views(trace, options, stage)
-        for view in views if stage else [grad_header(trace, upstream.loss), *views]:
-            console.print(view)
-        return
-
-    if x is not None:
-        raise UsageError("Give either --x (one step) or --xs (a sequence), not both.")
+        inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
+        return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
     sequence = parse_sequence(xs, "--xs")
     inputs = resolve_inputs(
         preset=preset,
@@ -103,29 +95,62 @@ def grad(
         dtype=dtype,
         x_option="each step of --xs",
     )
-    inputs = with_forget_bias(inputs, forget_bias)
-    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, dtype, last="_T")
-    # ∂L/∂W_g per step costs 4·H·(H+I) numbers a step: kept only where they are shown or written.
-    weight_grads = as_json or output is not None or stage == "weights"
-    result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
-    if _write_json(result.trace, as_json, output, {"through_time": through_time_to_dict(result)}):
-        return
-    if stage is not None:
-        from ..render.grad import backward_views
+    _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, seed, shown)
 
-        for view in backward_views(result.trace, options, stage):
-            console.print(view)
-        return
-    from ..render.through_time import through_time_views
 
-    for view in through_time_views(result, options):
+@dataclass(frozen=True)
+class _Output:
+    options: TableOptions
+    stage: str | None
+    as_json: bool
+    path: Path | None
+
+    @property
+    def writes_json(self) -> bool:
+        return self.as_json or self.path is not None
+
+
+def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
+    from ..grad_tracer import resolve_upstream, trace_backward_step
+
+    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, str(inputs.weights.dtype))
+    trace = trace_backward_step(inputs, upstream)
+    if _write_json(trace, shown):
+        return
+    from ..render.grad import backward_views, grad_header
+
+    views = backward_views(trace, shown.options, shown.stage)
+    console = make_console()
+    for view in views if shown.stage else [grad_header(trace, upstream.loss), *views]:
         console.print(view)
 
 
-def _write_json(trace, as_json: bool, output: Path | None, extra: dict | None = None) -> bool:
+def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, seed: int, shown: _Output) -> None:
+    from ..grad_tracer import resolve_upstream, through_time_to_dict, trace_through_time
+
+    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, str(inputs.weights.dtype), last="_T")
+    # ∂L/∂W_g costs 4·H·(H+I) numbers a step: kept only where they are shown or written.
+    weight_grads = shown.writes_json or shown.stage == "weights"
+    result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
+    if _write_json(result.trace, shown, {"through_time": through_time_to_dict(result)}):
+        return
+    console = make_console()
+    if shown.stage is not None:
+        from ..render.grad import backward_views
+
+        views = backward_views(result.trace, shown.options, shown.stage)
+    else:
+        from ..render.through_time import through_time_views
+
+        views = through_time_views(result, shown.options)
+    for view in views:
+        console.print(view)
+
+
+def _write_json(trace: Trace, shown: _Output, extra: dict | None = None) -> bool:
     """Write the JSON when asked; True when it replaces the tables."""
-    if as_json or output is not None:
+    if shown.writes_json:
         from ..trace_json import write_outputs  # JSON is only imported when asked for
 
-        write_outputs(trace, to_stdout=as_json, path=output, extra=extra)
-    return as_json
+        write_outputs(trace, to_stdout=shown.as_json, path=shown.path, extra=extra)
+    return shown.as_json
