@@ -9,4 +9,4 @@ def make_console(stderr: bool = False, width: int | None = None, record: bool = 
     # highlight=False: Rich's repr highlighter would colour digits at random
     # inside our tables; colour here always means something.
     # record=True keeps what was printed for --export (SVG, HTML, text).
-    return Console(stderr=stderr, highlight=False, width=width, record=record)
+    return Console(stderr=stderr, highlight=False, emoji=False, width=width, record=record)

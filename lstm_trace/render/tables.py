@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from ..stages import QUANTITIES, STAGE_BY_NAME, Quantity, Stage
 from ..trace import StepTrace
+from .columns import ColumnTable
 from .numbers import format_number, gate_bar, style_for
 
 
@@ -32,16 +31,16 @@ def stage_view(stage: Stage, step: StepTrace, options: TableOptions) -> Group:
     return Group(heading, table, Text(stage.summary, style="italic dim"), Text(""))
 
 
-def units_table(stage: Stage, step: StepTrace, options: TableOptions) -> Table:
+def units_table(stage: Stage, step: StepTrace, options: TableOptions) -> ColumnTable:
     columns = [name for name in stage.columns if step[name] is not None]
     # A gate's own activation gets a 0-to-1 bar; columns borrowed from other stages do not.
     barred = {name for name in columns if QUANTITIES[name].kind == "gate" and name.startswith(stage.name + ".")}
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = ColumnTable()
     table.add_column("unit", justify="right", style="dim")
     for name in columns:
         table.add_column(_header(QUANTITIES[name]), justify="right")
         if name in barred:
-            table.add_column("0 ┄ 1", justify="left", no_wrap=True)
+            table.add_column("0 ┄ 1", justify="left")
     for row in _row_plan(step.hidden_size, options.max_rows):
         cells: list[Text] = [Text("⋮" if row is None else str(row))]
         for name in columns:
@@ -59,11 +58,11 @@ def units_table(stage: Stage, step: StepTrace, options: TableOptions) -> Table:
     return table
 
 
-def concat_table(step: StepTrace, options: TableOptions) -> Table:
+def concat_table(step: StepTrace, options: TableOptions) -> ColumnTable:
     """z row by row, saying which entries came from h_{t-1} and which from x_t."""
     H = step.hidden_size
     h_symbol, x_symbol = QUANTITIES["h_prev"].symbol, QUANTITIES["x"].symbol
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = ColumnTable()
     table.add_column("k", justify="right", style="dim")
     table.add_column("comes from", justify="left")
     table.add_column(_header(QUANTITIES["concat"]), justify="right")
@@ -108,7 +107,7 @@ def _row_plan(n: int, max_rows: int | None, anchors: Sequence[int] = ()) -> list
     return plan
 
 
-def _add_summary(table: Table, columns: Sequence[str], barred: set[str], step: StepTrace, precision: int) -> None:
+def _add_summary(table: ColumnTable, columns: Sequence[str], barred: set[str], step: StepTrace, precision: int) -> None:
     """min, mean and max over every unit, so elided rows still count."""
     table.add_section()
     for label, reduce in (("min", np.min), ("mean", np.mean), ("max", np.max)):

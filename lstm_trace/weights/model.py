@@ -43,8 +43,8 @@ class LSTMWeights:
 
     def astype(self, dtype: str) -> "LSTMWeights":
         return LSTMWeights(
-            W={g: w.astype(dtype) for g, w in self.W.items()},
-            b={g: v.astype(dtype) for g, v in self.b.items()},
+            W={g: w.astype(dtype, copy=False) for g, w in self.W.items()},
+            b={g: v.astype(dtype, copy=False) for g, v in self.b.items()},
             provenance=self.provenance,
         )
 
