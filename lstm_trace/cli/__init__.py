@@ -16,6 +16,7 @@ from .presets import list_presets
 from .show import show
 from .step import step
 from .diagram import diagram
+from .diff import diff
 from .walk import walk
 
 
@@ -44,6 +45,7 @@ app.command("explain")(explain)
 app.command("presets")(list_presets)
 app.command("diagram")(diagram)
 app.command("walk")(walk)
+app.command("diff")(diff)
 
 
 def main() -> None:

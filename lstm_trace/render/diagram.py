@@ -30,7 +30,7 @@ from rich.text import Text
 from rich.cells import cell_len
 
 from ..errors import UsageError
-from ..stages import QUANTITIES, STAGE_BY_NAME, STAGE_NAMES
+from ..stages import INPUT_QUANTITIES, QUANTITIES, STAGE_BY_NAME, STAGE_NAMES
 from ..trace import StepTrace, Trace
 from .canvas import HEAVY, LIGHT, Canvas, Cell
 from .numbers import format_number, style_for
@@ -40,7 +40,6 @@ MAX_LISTED = 8  # units a wire lists one by one; beyond it, a summary
 SUMMARY: tuple[tuple[str, Callable[[np.ndarray], float]], ...] = (
     ("min", np.min), ("avg", np.mean), ("max", np.max), ("‖·‖", np.linalg.norm),
 )  # fmt: skip
-INPUTS = frozenset({"h_prev", "x", "c_prev"})  # known before any stage runs: always shown
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ def _summary_number(value: float, precision: int) -> str:
 def _draw(step: StepTrace, options: DiagramOptions, precision: int) -> Canvas:
     revealed = set(STAGE_NAMES) if options.revealed is None else set(options.revealed)
     blocks = {
-        name: _block(step, name, precision, name in INPUTS or stage in revealed) for name, stage in WIRES.items()
+        name: _block(step, name, precision, name in INPUT_QUANTITIES or stage in revealed) for name, stage in WIRES.items()
     }
     layout = _Layout(step, blocks)
     canvas = Canvas(layout.rows, layout.columns)
@@ -296,3 +295,9 @@ def _draw_nodes_and_blocks(canvas: Canvas, at: _Layout, blocks: dict[str, ValueB
 def stages_up_to(stage: str) -> frozenset[str]:
     """The stages computed once `stage` is done, in the registry's order."""
     return frozenset(STAGE_NAMES[: STAGE_NAMES.index(stage) + 1])
+
+
+def with_diagram(views: list[RenderableType], trace: Trace, precision: int, stage: str | None) -> list[RenderableType]:
+    """`step --diagram`: the figure right after the header (first when only one stage is shown)."""
+    at = 0 if stage is not None else 1
+    return [*views[:at], diagram_view(trace, DiagramOptions(precision, highlight=stage)), *views[at:]]
