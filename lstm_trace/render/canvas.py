@@ -122,7 +122,7 @@ class Canvas:
         """Rows joined by newlines, trailing blanks trimmed; `style_for` styles each cell."""
         text = Text(no_wrap=True, overflow="crop")
         for number, row in enumerate(self.cells):
-            last = max((k for k, cell in enumerate(row) if cell.text or cell.arms), default=-1)
+            last = max((k for k, cell in enumerate(row) if (cell.text or "").strip() or cell.arms), default=-1)
             for cell in row[: last + 1]:
                 character = cell.text or (glyph(cell.arms) if cell.arms else " ")
                 text.append(character, style_for(cell) or None)

@@ -162,8 +162,8 @@ def _block(step: StepTrace, name: str, precision: int, shown: bool, label: str |
         width = max(map(len, numbers))
         rows = [(f"{word} {number:>{width}}", "") for (word, _), number in zip(SUMMARY, numbers)]
     width = max(cell_len(text) for text, _ in rows)
-    if not shown:  # same width as the values to come, so the figure keeps its shape stage after stage
-        rows = [("·", "dim")] * len(rows)
+    if not shown:  # as wide as the values to come, so the figure keeps its shape stage after stage
+        return ValueBlock(label, (("·".ljust(width), "dim"),) * len(rows))
     return ValueBlock(label, tuple((text.rjust(width), style) for text, style in rows))
 
 
