@@ -37,6 +37,8 @@ def check_export(path: Path | None, *, with_json: bool = False) -> None:
     """Refuse a bad --export before any work is done."""
     if path is None:
         return
+    if path.is_dir():
+        raise UsageError(f"--export '{path}' is a directory; give a file name such as {path / 'step.svg'}.")
     if path.suffix.lower() not in FORMATS:
         raise UsageError(
             f"--export '{path}' has the suffix {path.suffix or '(none)'!r}; it must end in "
@@ -44,6 +46,8 @@ def check_export(path: Path | None, *, with_json: bool = False) -> None:
         )
     if with_json:
         raise UsageError("--export saves the tables, and --json prints no tables; use --output FILE for the JSON.")
+    if not path.parent.is_dir():
+        raise UsageError(f"--export '{path}': the directory '{path.parent}' does not exist.")
 
 
 def recording_console(path: Path | None) -> Console:
