@@ -7,7 +7,6 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..render.diagram import DiagramOptions, diagram_view
 from ..tracer import trace_step
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
@@ -31,6 +30,8 @@ def diagram(
     export: ExportOption = None,
 ) -> None:
     """Draw the LSTM cell with the live values on every wire (a summary for large H)."""
+    from ..render.diagram import DiagramOptions, diagram_view
+
     check_stage(stage)
     check_export(export)
     trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))

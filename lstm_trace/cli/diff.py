@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 import typer
 from typing import Annotated
 
@@ -23,6 +20,9 @@ def diff(
     export: ExportOption = None,
 ) -> None:
     """What if: compare two traces of the same cell size stage by stage (Δ = B − A per unit)."""
+    import json
+    import sys
+
     from ..diff import diff_to_dict, diff_traces
     from ..trace_json import read_trace
 

@@ -7,7 +7,6 @@ Commands print to a recording console (`make_console(record=True)`) and hand it 
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -16,7 +15,6 @@ from typing import Annotated
 from rich.console import Console, RenderableType
 
 from ..errors import UsageError
-from ..files import write_text_atomic
 from ..render.console import make_console
 
 FORMATS = (".svg", ".html", ".txt")
@@ -59,6 +57,8 @@ def save_export(console: Console, path: Path | None) -> None:
     """Write what `console` recorded to `path` (nothing to do without --export)."""
     if path is None:
         return
+    from ..files import write_text_atomic  # only when there is a file to write
+
     suffix = path.suffix.lower()
     if suffix == ".svg":
         content = console.export_svg(title=TITLE)
@@ -73,6 +73,8 @@ def export_screen(views: Iterable[RenderableType], path: Path | None, width: int
     """Render `views` afresh on a recording console of `width` columns and save them."""
     if path is None:
         return
+    import io
+
     console = Console(record=True, file=io.StringIO(), width=width, highlight=False, force_terminal=True)
     for view in views:
         console.print(view)
