@@ -158,7 +158,7 @@ def test_diagrams_are_registered_per_variant():
     with pytest.raises(UsageError, match="no diagram for the 'peephole' cell"):
         diagram_view(peephole)
     try:
-        register_diagram("peephole")(lambda trace, step, options: "a peephole figure")
+        register_diagram("peephole")(lambda step, options: "a peephole figure")
         assert diagram_view(peephole) == "a peephole figure"
     finally:
         DIAGRAMS.pop("peephole")
