@@ -259,6 +259,8 @@ def test_step_interactive_is_the_walk(cli):
     walk = cli("walk", "--preset", "seed-question", input="n\nq\n")
     step = cli("step", "--preset", "seed-question", "--interactive", input="n\nq\n")
     assert step.exit_code == 0 and step.output == walk.output
+    both = cli("step", "--preset", "seed-question", "--interactive", "--json", input="q\n")
+    assert both.exit_code == 2 and "--interactive" in both.output
 
 
 def test_walk_errors_are_usage_errors(cli):

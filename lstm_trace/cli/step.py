@@ -9,12 +9,14 @@ import typer
 from typing import Annotated
 
 from ..render.step import step_view
+from ..errors import UsageError
 from ..tracer import trace_step
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
     check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .walk import walk
 
 
 def step(
@@ -43,9 +45,9 @@ def step(
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
     check_stage(stage)
     check_export(export, with_json=as_json)
-    if interactive:
-        from .walk import walk
-
+    if interactive:  # the same walk as `lstm-trace walk`
+        if as_json or output is not None:
+            raise UsageError("--interactive walks through the stages on screen; use --json or --output without it.")
         return walk(preset, h, x, c, hidden_size, weights, seed, dtype, precision, stage, max_rows, all_rows, export)
     trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))
     if as_json or output is not None:
