@@ -46,6 +46,6 @@ def walk(
     inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
     session = WalkSession(trace_step(inputs), inputs, table_options(precision, max_rows, all_rows), seed, make_console())
     code = session.run(open_keys(), STAGE_NAMES.index(stage) if stage else 0)
-    export_screen(session.last_screen, export, session.console.width)
-    if code:
+    if code:  # interrupted: nothing is written
         raise typer.Exit(code)
+    export_screen(session.last_screen, export, session.console.width)
