@@ -30,6 +30,10 @@ def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
     except OSError as error:
         raise UsageError(f"Cannot write '{path}': {error.strerror}.") from None
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             write(stream)
             stream.flush()

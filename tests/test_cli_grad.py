@@ -290,3 +290,12 @@ def test_mutated_grad_traces_are_read_or_refused_cleanly(seed):
     console = Console(file=io.StringIO(), width=100)  # whatever was read, it renders
     for view in backward_views(trace, TableOptions()):
         console.print(view)
+
+
+def test_export_saves_what_was_shown(cli, tmp_path):
+    path = tmp_path / "grad.txt"
+    result = cli("grad", "--preset", "long-memory", "--stage", "carousel", "--export", str(path))
+    assert result.exit_code == 0, result.output
+    assert "The constant error carousel" in path.read_text()
+    refused = cli("grad", "--preset", "long-memory", "--json", "--export", str(tmp_path / "g.svg"))
+    assert refused.exit_code == 2 and "--export saves the tables" in refused.output

@@ -185,3 +185,13 @@ def test_broken_pipe_is_quiet(tmp_path):
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.stdout.startswith('{"format": "lstm-trace/1"')
     assert "Error" not in done.stderr and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_output_file_gets_ordinary_permissions(cli, tmp_path):
+    import os
+
+    out = tmp_path / "trace.json"
+    cli("step", "--preset", "seed-question", "--output", str(out))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask

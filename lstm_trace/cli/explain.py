@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 from typing import Annotated
 
-from ..render.console import make_console
 from ..stages import GATE_BY_NAME, GRAD_TOPICS, STAGE_BY_NAME, STAGE_NAMES, STAGES
 from ..tracer import trace_step
 from ..weights import presets
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
     check_stage, inputs_from_options, table_options,
@@ -30,6 +30,7 @@ def explain(
     precision: Precision = 4,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
+    export: ExportOption = None,
 ) -> None:
     """Explain a stage: what it does, why, its equation, a common mistake, and your numbers.
 
@@ -39,19 +40,23 @@ def explain(
     from ..worked import contrast, unit_sum
 
     check_stage(stage, (*STAGE_NAMES, "all", *GRAD_TOPICS))
+    check_export(export)
     if preset is None and x is None:
         preset = DEFAULT_PRESET
     inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
     if stage in GRAD_TOPICS:  # the backward pass: `explain grad`, `explain carousel`
         from .explain_grad import explain_backward
 
-        return explain_backward(stage, inputs, table_options(precision, max_rows, all_rows), make_console())
+        console = recording_console(export)
+        explain_backward(stage, inputs, table_options(precision, max_rows, all_rows), console)
+        return save_export(console, export)
     trace = trace_step(inputs)
     step = trace.steps[0]
     shown = STAGES if stage == "all" else (STAGE_BY_NAME[stage],)
     versus = contrast(step, presets.random(trace.hidden_size, trace.input_size, seed).astype(dtype))
-    console = make_console()
+    console = recording_console(export)
     for each in shown:
         unit = unit_sum(inputs.weights, step, each.name) if each.name in GATE_BY_NAME else None
         for view in explain_view(each, trace, unit, versus, table_options(precision, max_rows, all_rows)):
             console.print(view)
+    save_export(console, export)

@@ -10,12 +10,12 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
-from ..render.console import make_console
 from ..render.tables import TableOptions
 from ..stages import BACKWARD_STAGE_NAMES
 from ..trace import Trace
 from ..tracer import StepInputs, resolve_inputs
 from ..vectors import parse_sequence, parse_vector
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
     check_stage, inputs_from_options, table_options,
@@ -68,18 +68,20 @@ def grad(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")
     ] = None,
+    export: ExportOption = None,
 ) -> None:
     """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
     from ..grad_tracer import with_forget_bias
 
     check_stage(stage, BACKWARD_STAGE_NAMES)
+    check_export(export, with_json=as_json)
     if xs is None and compare_rnn:
         raise UsageError("--compare-rnn compares gradients through time: give a sequence with --xs.")
     if xs is not None and x is not None:
         raise UsageError("Give either --x (one step) or --xs (a sequence), not both.")
     d_h = None if dh is None else parse_vector(dh, "--dh")
     d_c = None if dc is None else parse_vector(dc, "--dc")
-    shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output)
+    shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output, export)
     if xs is None:
         inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
         return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
@@ -104,6 +106,7 @@ class _Output:
     stage: str | None
     as_json: bool
     path: Path | None
+    export: Path | None  # --export: the tables as SVG, HTML or text
 
     @property
     def writes_json(self) -> bool:
@@ -120,9 +123,7 @@ def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
     from ..render.grad import backward_views, grad_header
 
     views = backward_views(trace, shown.options, shown.stage)
-    console = make_console()
-    for view in views if shown.stage else [grad_header(trace, upstream.loss), *views]:
-        console.print(view)
+    _print(views if shown.stage else [grad_header(trace, upstream.loss), *views], shown)
 
 
 def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, seed: int, shown: _Output) -> None:
@@ -134,7 +135,6 @@ def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, see
     result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
     if _write_json(result.trace, shown, {"through_time": through_time_to_dict(result)}):
         return
-    console = make_console()
     if shown.stage is not None:
         from ..render.grad import backward_views
 
@@ -143,8 +143,14 @@ def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, see
         from ..render.through_time import through_time_views
 
         views = through_time_views(result, shown.options)
+    _print(views, shown)
+
+
+def _print(views, shown: _Output) -> None:
+    console = recording_console(shown.export)
     for view in views:
         console.print(view)
+    save_export(console, shown.export)
 
 
 def _write_json(trace: Trace, shown: _Output, extra: dict | None = None) -> bool:

@@ -7,8 +7,8 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..render.console import make_console
 from ..render.step import step_view
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
 
 
@@ -20,13 +20,15 @@ def show(
     ] = None,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
+    export: ExportOption = None,
 ) -> None:
     """Show a saved JSON trace as tables."""
     from ..trace_json import read_trace
 
     check_stage(stage)
+    check_export(export)
     trace = read_trace(source)
-    console = make_console()
+    console = recording_console(export)
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)
     if stage is None and any(step.backward is not None for step in trace.steps):  # a trace from `grad`
@@ -34,3 +36,4 @@ def show(
 
         for view in (grad_header(trace, with_notes=False), *backward_views(trace, table_options(precision, max_rows, all_rows))):
             console.print(view)
+    save_export(console, export)

@@ -8,13 +8,15 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..render.console import make_console
 from ..render.step import step_view
+from ..errors import UsageError
 from ..tracer import trace_step
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
     check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .walk import walk
 
 
 def step(
@@ -36,9 +38,17 @@ def step(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")
     ] = None,
+    diagram: Annotated[bool, typer.Option("--diagram", help="Draw the cell with its values in the header.", rich_help_panel=DISPLAY)] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Walk through the stages one at a time (as `walk`).")] = False,
+    export: ExportOption = None,
 ) -> None:
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
     check_stage(stage)
+    check_export(export, with_json=as_json)
+    if interactive:  # the same walk as `lstm-trace walk`
+        if as_json or output is not None:
+            raise UsageError("--interactive walks through the stages on screen; use --json or --output without it.")
+        return walk(preset, h, x, c, hidden_size, weights, seed, dtype, precision, stage, max_rows, all_rows, export)
     trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))
     if as_json or output is not None:
         from ..trace_json import write_outputs  # JSON is only imported when asked for
@@ -46,6 +56,12 @@ def step(
         write_outputs(trace, to_stdout=as_json, path=output)
     if as_json:
         return
-    console = make_console()
-    for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
+    console = recording_console(export)
+    views = step_view(trace, table_options(precision, max_rows, all_rows), stage)
+    if diagram:
+        from ..render.diagram import with_diagram
+
+        views = with_diagram(views, trace, precision, stage)
+    for view in views:
         console.print(view)
+    save_export(console, export)
