@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATES, GRAD_QUANTITIES, QUANTITIES, BackwardStage, Quantity
+from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATE_BY_NAME, GATES, GRAD_QUANTITIES, QUANTITIES, BackwardStage, Quantity
 from ..trace import StepTrace, Trace
 from .columns import ColumnTable
 from .numbers import format_number, format_vector, gate_bar, style_for
@@ -114,7 +114,7 @@ def concat_grad_table(stage: BackwardStage, step: StepTrace, options: TableOptio
 
 def weight_matrix_view(step: StepTrace, gate_name: str, options: TableOptions) -> Group:
     """∂L/∂W_g in full: rows are units, columns the entries of z they multiplied."""
-    gate = next(g for g in GATES if g.name == gate_name)
+    gate = GATE_BY_NAME[gate_name]
     d_W, H = step.backward.gate(gate_name).d_W, step.hidden_size
     table = ColumnTable()
     table.add_column("unit", justify="right", style="dim")

@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATES, GRAD_QUANTITIES, GRAD_TOPICS, GradTopic
+from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATE_BY_NAME, GATES, GRAD_QUANTITIES, GRAD_TOPICS, GradTopic
 from ..trace import StepTrace, Trace
 from ..worked_grad import HALF_GATE, CarouselOutlook
 from .columns import ColumnTable
@@ -78,7 +78,7 @@ def _unit_chain(text: Text, step: StepTrace, p: int) -> None:
         ("candidate", step.input.act, "iₜ[0]"),
     ):
         g = b.gate(gate)
-        spec = next(s for s in GATES if s.name == gate)
+        spec = GATE_BY_NAME[gate]
         formula = GRAD_QUANTITIES[f"{gate}.local"].formula
         slope = f"({formula})" if formula.startswith("1 ") else formula  # "(1 − C̃ₜ²)", "fₜ(1 − fₜ)"
         text.append(f"  ∂L/∂{spec.symbol}[0] = ∂L/∂Cₜ[0] × {factor_name} = {n(b.d_c)} × {n(factor)} = {n(g.d_act)}\n")
