@@ -10,6 +10,13 @@
 Field names come from `stages.QUANTITIES` (a dotted name is a nested object).
 Fields may be added, never renamed. Floats are written in full (shortest
 round-trip repr), so reading a trace back gives the very same numbers.
+
+Variants (issue 6) add `"variant"` ("lstm", "peephole", "cifg", "gru") and
+`"cell_options"` at the top; their steps carry the fields of the variant's layout
+(`stages.layout_for`). A trace without them is a plain LSTM trace, read as before.
+A `"variant": "gru"` step has no cell state:
+    {"t", "x", "h_prev", "reset": {"wx", "wh", "bias", "preact", "act"}, "update": {...},
+     "new": {"wx", "bias", "wh", "bias_h", "h_part", "gated", "preact", "act"}, "keep", "write", "h"}
 """
 
 from __future__ import annotations
@@ -23,15 +30,17 @@ import numpy as np
 
 from .errors import DataError, UsageError
 from .files import write_text_atomic
-from .stages import QUANTITIES
-from .trace import GATE_NAMES, GateTrace, StepTrace, Trace
+from .stages import PLAIN_LAYOUT, QUANTITIES, Layout, layout_for
+from .trace import GateTrace, StepTrace, Trace
+from .variants.options import CellOptions
 from .weights import DTYPES
 
 FORMAT = "lstm-trace/1"
-_OPTIONAL_GATE_PARTS = ("wz", "bias")  # informative; traces from other writers may omit them
+_OPTIONAL_GATE_PARTS = ("wz", "bias", "wx", "wh")  # informative; traces from other writers may omit them
 
 
 def trace_to_dict(trace: Trace) -> dict[str, Any]:
+    quantities = layout_for(trace.cell).quantities
     return {
         "format": FORMAT,
         "hidden_size": trace.hidden_size,
@@ -40,13 +49,15 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
         "title": trace.title,
         "notes": list(trace.notes),
         "weights": dict(trace.weights),
-        "steps": [step_to_dict(step) for step in trace.steps],
+        "variant": trace.variant,
+        "cell_options": trace.cell.to_dict(),
+        "steps": [step_to_dict(step, quantities) for step in trace.steps],
     }
 
 
-def step_to_dict(step: StepTrace) -> dict[str, Any]:
+def step_to_dict(step: StepTrace, quantities=QUANTITIES) -> dict[str, Any]:
     content: dict[str, Any] = {"t": step.t}
-    for name in QUANTITIES:
+    for name in quantities:
         value = step[name]
         if value is None:
             continue
@@ -113,38 +124,65 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
     steps = content.get("steps")
     if not isinstance(steps, list) or not steps:
         raise DataError(f"In the {origin}, \"steps\" must be a non-empty list of steps.")
-    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I}
+    cell = _cell_options(content, origin)
+    layout = layout_for(cell)
+    P = cell.proj_size or H  # the length of h: P with a projection
+    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
     return Trace(
         hidden_size=H,
         input_size=I,
         dtype=dtype,
         weights=weights,
-        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin) for k, step in enumerate(steps)),
+        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin, layout) for k, step in enumerate(steps)),
         title=content.get("title"),
         notes=tuple(str(note) for note in content.get("notes", [])),
+        cell=cell,
     )
 
 
-def _step_from_dict(content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str) -> StepTrace:
+def _cell_options(content: dict, origin: str) -> CellOptions:
+    """The variant and its options; a trace without them is the plain LSTM."""
+    variant = content.get("variant", "lstm")
+    options = content.get("cell_options", {"variant": variant})
+    cell = CellOptions.from_dict({"variant": variant, **options} if isinstance(options, dict) else options, origin)
+    if cell.variant != variant:
+        raise DataError(f"In the {origin}, \"variant\" is {variant!r} but \"cell_options\" says {cell.variant!r}.")
+    return cell
+
+
+def _step_classes(layout: Layout) -> tuple[type, type]:
+    if layout is PLAIN_LAYOUT:
+        return StepTrace, GateTrace
+    from .variants.trace import trace_classes
+
+    return trace_classes(layout.variant)
+
+
+def _step_from_dict(
+    content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str, layout: Layout
+) -> StepTrace:
     if not isinstance(content, dict):
         raise DataError(f"In the {origin}, {where} must be an object, found {type(content).__name__}.")
     values: dict[str, Any] = {}
-    for name, quantity in QUANTITIES.items():
+    for name, quantity in layout.quantities.items():
         head, _, part = name.partition(".")
         block = content.get(head)
         raw = block.get(part) if part and isinstance(block, dict) else (None if part else block)
         if raw is None and part in _OPTIONAL_GATE_PARTS:
             continue
         values[name] = _vector(raw, f"{where}.{name}", sizes[quantity.shape], dtype, origin)
-    gates = {
-        gate: GateTrace(**{part: values.get(f"{gate}.{part}") for part in ("preact", "act", "wz", "bias")})
-        for gate in GATE_NAMES
-    }
+    step_class, gate_class = _step_classes(layout)
+    parts = {gate: {"preact": None, "act": None} for gate in layout.gates}  # cifg's input gate has act alone
+    for name, value in values.items():
+        head, _, part = name.partition(".")
+        if part:
+            parts[head][part] = value
+    gates = {gate: gate_class(**gate_parts) for gate, gate_parts in parts.items()}
     plain = {name: value for name, value in values.items() if "." not in name}
     t = content.get("t", 1)
     if not isinstance(t, int) or isinstance(t, bool):
         raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
-    return StepTrace(**plain, **gates, t=t)
+    return step_class(**plain, **gates, t=t)
 
 
 def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndarray:

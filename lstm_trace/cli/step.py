@@ -10,10 +10,12 @@ from typing import Annotated
 
 from ..render.console import make_console
 from ..render.step import step_view
+from ..stages import layout_for
 from ..tracer import trace_step
 from .options import (
-    DISPLAY, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
-    check_stage, inputs_from_options, table_options,
+    DISPLAY, AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore,
+    HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
+    cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
 
 
@@ -26,6 +28,14 @@ def step(
     weights: Weights = None,
     seed: Seed = 0,
     dtype: Dtype = "float64",
+    variant: Variant = "lstm",
+    forget_bias: ForgetBias = 0.0,
+    cell_clip: CellClip = None,
+    preact_clip: PreactClip = None,
+    proj_size: ProjSize = None,
+    gate_activation: GateActivation = "sigmoid",
+    cell_activation: CellActivation = "tanh",
+    gru_reset_before: GruResetBefore = False,
     precision: Precision = 4,
     stage: Annotated[
         Optional[str], typer.Option("--stage", "-s", help="Show one stage only (concat, forget, ...).", rich_help_panel=DISPLAY)
@@ -38,8 +48,11 @@ def step(
     ] = None,
 ) -> None:
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
-    check_stage(stage)
-    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))
+    cell = cell_from_options(
+        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
+    )
+    check_stage(stage, layout_for(cell).stage_names)
+    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell))
     if as_json or output is not None:
         from ..trace_json import write_outputs  # JSON is only imported when asked for
 
