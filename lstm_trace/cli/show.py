@@ -9,6 +9,7 @@ from typing import Annotated
 
 from ..render.console import make_console
 from ..render.step import step_view
+from ..stages import layout_for
 from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
 
 
@@ -24,8 +25,8 @@ def show(
     """Show a saved JSON trace as tables."""
     from ..trace_json import read_trace
 
-    check_stage(stage)
     trace = read_trace(source)
+    check_stage(stage, layout_for(trace.cell).stage_names)  # a variant's trace has its own stages
     console = make_console()
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)
