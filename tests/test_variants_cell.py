@@ -52,9 +52,23 @@ def test_no_option_set_gives_exactly_the_plain_cell(H, I):
     x, h, c = rng.normal(size=I), rng.normal(size=H), rng.normal(size=H)
     plain = lstm_step(weights, x, h, c)
     configurable = lstm_variant_step(weights, x, h, c, CellOptions())
-    for name in ("concat", "forget.wz", "forget.preact", "input.act", "candidate.act", "output.act", "keep", "write", "c", "c_tanh", "h"):
+    for name in (
+        "concat",
+        "forget.wz",
+        "forget.preact",
+        "input.act",
+        "candidate.act",
+        "output.act",
+        "keep",
+        "write",
+        "c",
+        "c_tanh",
+        "h",
+    ):
         np.testing.assert_array_equal(configurable[name], plain[name], err_msg=name)
-    assert configurable.c_unclipped is None and configurable.h_unprojected is None and configurable.forget.peephole is None
+    assert (
+        configurable.c_unclipped is None and configurable.h_unprojected is None and configurable.forget.peephole is None
+    )
     assert type(cell_step(weights, x, h, c)) is type(plain)  # the plain options go to lstm_step itself
 
 
@@ -75,7 +89,9 @@ def test_forget_bias_against_hand_derived_values(H, I, bias):
 
 def test_forget_bias_by_hand_on_the_seed_question():
     """Identity weights, unit 1: W_f·z = h[1] + x[1] = 0.5 + 0.3 = 0.8; with B = 1, f = σ(1.8)."""
-    step = cell_step(presets.identity(5, 5), [-0.1, 0.3, 0.1, -0.25, 0.1], [0, 0.5, 0.1, 0.2, 0.6], cell=CellOptions(forget_bias=1.0))
+    step = cell_step(
+        presets.identity(5, 5), [-0.1, 0.3, 0.1, -0.25, 0.1], [0, 0.5, 0.1, 0.2, 0.6], cell=CellOptions(forget_bias=1.0)
+    )
     assert step.forget.preact[1] == pytest.approx(1.8, abs=1e-15)
     assert step.forget.act[1] == pytest.approx(0.8581489350995123, abs=1e-15)  # 1 / (1 + e^-1.8)
     assert step.input.act[1] == pytest.approx(0.6899744811276125, abs=1e-15)  # σ(0.8): only f moves
@@ -155,11 +171,18 @@ def test_cifg_couples_the_input_gate_and_ignores_w_i(H, I):
     step = cell_step(weights, x, h, c, CellOptions(variant="cifg"))
     np.testing.assert_array_equal(step.input.act, 1 - step.forget.act)
     assert step.input.preact is None and step.input.wz is None
-    other_input = LSTMWeights(W={**weights.W, "input": weights.W["input"] * -7}, b={**weights.b, "input": weights.b["input"] + 3},
-                              provenance=weights.provenance)  # fmt: skip
+    other_input = LSTMWeights(
+        W={**weights.W, "input": weights.W["input"] * -7},
+        b={**weights.b, "input": weights.b["input"] + 3},
+        provenance=weights.provenance,
+    )
     np.testing.assert_array_equal(cell_step(other_input, x, h, c, CellOptions(variant="cifg")).h, step.h)
     _, _, f_ref = hand_lstm(weights, x, h, c)
-    c_ref = [f_ref[j] * c[j] + (1 - f_ref[j]) * math.tanh(dot(weights.W["candidate"][j], list(h) + list(x)) + weights.b["candidate"][j]) for j in range(H)]
+    c_ref = [
+        f_ref[j] * c[j]
+        + (1 - f_ref[j]) * math.tanh(dot(weights.W["candidate"][j], list(h) + list(x)) + weights.b["candidate"][j])
+        for j in range(H)
+    ]
     np.testing.assert_allclose(step.c, c_ref, rtol=0, atol=1e-12)
 
 
@@ -183,10 +206,14 @@ def test_peephole_by_hand():
 
 def test_zero_peepholes_give_the_plain_cell():
     weights = lstm_preset("random", 4, 3, seed=8, peepholes=True)
-    zero = LSTMWeights(W=weights.W, b=weights.b, provenance={"source": "hand"}, peepholes={g: np.zeros(4) for g in weights.peepholes})
+    zero = LSTMWeights(
+        W=weights.W, b=weights.b, provenance={"source": "hand"}, peepholes={g: np.zeros(4) for g in weights.peepholes}
+    )
     rng = np.random.default_rng(1)
     x, h, c = rng.normal(size=3), rng.normal(size=4), rng.normal(size=4)
-    np.testing.assert_allclose(cell_step(zero, x, h, c, CellOptions(variant="peephole")).h, lstm_step(weights, x, h, c).h, atol=1e-15)
+    np.testing.assert_allclose(
+        cell_step(zero, x, h, c, CellOptions(variant="peephole")).h, lstm_step(weights, x, h, c).h, atol=1e-15
+    )
 
 
 def test_projection_is_a_matrix_product_of_the_unprojected_state():
@@ -222,7 +249,9 @@ def hand_gru(weights: GRUWeights, x, h, reset_before: bool):
 def test_gru_against_hand_derived_values(H, I, reset_before):
     rng = np.random.default_rng(H * 3 + I)
     weights = gru_preset("random", H, I, seed=H * I)
-    weights = GRUWeights(W=weights.W, b=weights.b, b_hn=weights.b_hn * 5, provenance={"source": "hand"})  # b_hn large: conventions differ more
+    weights = GRUWeights(
+        W=weights.W, b=weights.b, b_hn=weights.b_hn * 5, provenance={"source": "hand"}
+    )  # b_hn large: conventions differ more
     x, h = rng.normal(size=I), rng.normal(size=H)
     step = cell_step(weights, x, h, cell=CellOptions(variant="gru", gru_reset_before=reset_before))
     np.testing.assert_allclose(step.h, hand_gru(weights, x, list(h), reset_before), rtol=0, atol=1e-12)
@@ -238,8 +267,12 @@ def test_gru_reset_conventions_by_hand():
     z = σ(0) = 0.5, so h' = 0.5·n + 0.5·1.
     """
     zeros = np.zeros((1, 2))
-    weights = GRUWeights(W={"reset": zeros, "update": zeros, "new": np.array([[2.0, 0.0]])},
-                         b={g: np.zeros(1) for g in ("reset", "update", "new")}, b_hn=np.array([1.0]), provenance={"source": "hand"})  # fmt: skip
+    weights = GRUWeights(
+        W={"reset": zeros, "update": zeros, "new": np.array([[2.0, 0.0]])},
+        b={g: np.zeros(1) for g in ("reset", "update", "new")},
+        b_hn=np.array([1.0]),
+        provenance={"source": "hand"},
+    )
     after = cell_step(weights, [0.0], [1.0], cell=CellOptions(variant="gru"))
     before = cell_step(weights, [0.0], [1.0], cell=CellOptions(variant="gru", gru_reset_before=True))
     assert after.new.act[0] == pytest.approx(math.tanh(1.5), abs=1e-15)

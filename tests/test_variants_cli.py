@@ -29,8 +29,8 @@ OPTION_CASES = [
 
 @pytest.mark.parametrize("args, cell", OPTION_CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
 def test_each_option_reaches_the_cell(cli, args, cell):
-    result = cli("step", X, H, "--weights", "random", "--seed", "4", "--c=1,2,-3,0.5", *args, "--json") if cell.has_cell_state \
-        else cli("step", X, H, "--weights", "random", "--seed", "4", *args, "--json")  # fmt: skip
+    c_prev = ["--c=1,2,-3,0.5"] if cell.has_cell_state else []  # a GRU takes no C
+    result = cli("step", X, H, "--weights", "random", "--seed", "4", *c_prev, *args, "--json")
     assert result.exit_code == 0, result.output
     content = json.loads(result.output)
     assert content["variant"] == cell.variant and content["cell_options"] == cell.to_dict()
@@ -38,7 +38,9 @@ def test_each_option_reaches_the_cell(cli, args, cell):
     if cell.variant == "gru":
         expected = cell_step(gru_preset("random", 4, 3, seed=4), x, h, cell=cell)
     else:
-        expected = cell_step(lstm_preset("random", 4, 3, seed=4, peepholes=cell.variant == "peephole"), x, h, [1, 2, -3, 0.5], cell)
+        expected = cell_step(
+            lstm_preset("random", 4, 3, seed=4, peepholes=cell.variant == "peephole"), x, h, [1, 2, -3, 0.5], cell
+        )
     np.testing.assert_array_equal(content["steps"][0]["h"], expected.h)
 
 
@@ -48,7 +50,9 @@ def test_projection_on_the_command_line(cli):
     content = json.loads(result.output)
     step = content["steps"][0]
     assert len(step["h"]) == 2 and len(step["c"]) == 4 and len(step["concat"]) == 5 and len(step["h_unprojected"]) == 4
-    expected = cell_step(lstm_preset("random", 4, 3, proj_size=2), [0.5, -1, 2], [0.1, -0.2], None, CellOptions(proj_size=2))
+    expected = cell_step(
+        lstm_preset("random", 4, 3, proj_size=2), [0.5, -1, 2], [0.1, -0.2], None, CellOptions(proj_size=2)
+    )
     np.testing.assert_array_equal(step["h"], expected.h)
     tables = cli("step", X, "--hidden-size", "4", "--proj-size", "2", "--weights", "random").output
     assert "Projection   hₜ = W_hr·mₜ" in tables and "(2 from hₜ₋₁, then 3 from xₜ)" in tables
@@ -65,9 +69,16 @@ def test_gru_tables_have_no_cell_state(cli):
     assert "New state   nₜ = tanh(W_in·xₜ + b_in + rₜ ⊙ (W_hn·hₜ₋₁ + b_hn))" in one and "Reset gate" not in one
 
 
-@pytest.mark.parametrize("args", [["--variant", "peephole", "--c=1,-1,0.5,2,0"], ["--variant", "cifg", "--forget-bias", "1"],
-                                  ["--variant", "gru", "--gru-reset-before"], ["--cell-clip", "0.1", "--preact-clip", "0.5"],
-                                  ["--hidden-size", "7", "--proj-size", "3", "--weights", "random"]])  # fmt: skip
+SAVED = [
+    ["--variant", "peephole", "--c=1,-1,0.5,2,0"],
+    ["--variant", "cifg", "--forget-bias", "1"],
+    ["--variant", "gru", "--gru-reset-before"],
+    ["--cell-clip", "0.1", "--preact-clip", "0.5"],
+    ["--hidden-size", "7", "--proj-size", "3", "--weights", "random"],
+]
+
+
+@pytest.mark.parametrize("args", SAVED)
 def test_show_draws_a_saved_variant_trace_as_step_did(cli, tmp_path, args):
     out = tmp_path / "trace.json"
     step = cli("step", "--preset", "seed-question", *args, "--output", str(out))
@@ -98,20 +109,32 @@ def test_weights_file_with_extras(cli, tmp_path):
         (["--proj-size", "0", "--hidden-size", "4"], 2, "--proj-size must be a positive whole number"),
         (["--variant", "gru", "--c", "1,2,3,4"], 2, "a GRU has no cell state"),
         (["--variant", "gru", "--forget-bias", "1"], 2, "--forget-bias does not apply to --variant gru"),
-        (["--variant", "gru", "--cell-clip", "1", "--proj-size", "2"], 2, "--cell-clip, --proj-size do not apply to --variant gru"),
+        (
+            ["--variant", "gru", "--cell-clip", "1", "--proj-size", "2"],
+            2,
+            "--cell-clip, --proj-size do not apply to --variant gru",
+        ),
         (["--gru-reset-before"], 2, "--gru-reset-before only applies to --variant gru"),
         (["--variant", "rnn"], 2, "--variant 'rnn' is not known; choose one of lstm, peephole, cifg, gru"),
-        (["--gate-activation", "relu"], 2, "--gate-activation 'relu' is not known; choose one of sigmoid, hard_sigmoid"),
+        (
+            ["--gate-activation", "relu"],
+            2,
+            "--gate-activation 'relu' is not known; choose one of sigmoid, hard_sigmoid",
+        ),
         (["--cell-activation", "gelu"], 2, "--cell-activation 'gelu' is not known"),
         (["--cell-clip", "0"], 2, "--cell-clip must be a positive number"),
         (["--preact-clip", "-1"], 2, "--preact-clip must be a positive number"),
-        (["--variant", "gru", "--stage", "forget"], 2, "There is no stage 'forget'. Stages: reset, update, new, hidden"),
+        (
+            ["--variant", "gru", "--stage", "forget"],
+            2,
+            "There is no stage 'forget'. Stages: reset, update, new, hidden",
+        ),
         (["--stage", "projection"], 2, "There is no stage 'projection'"),
     ],
 )
 def test_invalid_combinations(cli, args, code, fragment):
-    result = cli("step", X, "--hidden-size", "4", *args) if "--hidden-size" not in args and "--h" not in args and "--proj-size" not in args \
-        else cli("step", X, *args)  # fmt: skip
+    sized = any(option in args for option in ("--hidden-size", "--h", "--proj-size"))
+    result = cli("step", X, *args) if sized else cli("step", X, "--hidden-size", "4", *args)
     assert result.exit_code == code, result.output
     assert fragment in result.output
     assert "Traceback" not in result.output

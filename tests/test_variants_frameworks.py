@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.weights import LSTMWeights
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 
 pytestmark = pytest.mark.framework
@@ -49,7 +50,11 @@ def _onnx_lstm(weights, x, h, c, input_forget=False, **attributes):
     """
     H = weights.hidden_size
     W, b = dict(weights.W), dict(weights.b)
-    peep = dict(weights.peepholes) if weights.peepholes is not None else {g: np.zeros(H) for g in ("forget", "input", "output")}
+    peep = (
+        dict(weights.peepholes)
+        if weights.peepholes is not None
+        else {g: np.zeros(H) for g in ("forget", "input", "output")}
+    )
     if input_forget:
         W["input"], b["input"] = -W["forget"], -b["forget"]
         W["forget"] = np.full_like(W["forget"], 123.0)  # never read with input_forget=1
@@ -82,18 +87,34 @@ def _inputs(rng, H, I, h_size=None):
         (CellOptions(variant="cifg", preact_clip=0.7), {"clip": 0.7}),
         (CellOptions(gate_activation="hard_sigmoid"), {"activations": ["HardSigmoid", "Tanh", "Tanh"]}),
         (CellOptions(cell_activation="relu"), {"activations": ["Sigmoid", "Relu", "Relu"]}),
-        (CellOptions(variant="peephole", cell_activation="softsign"), {"activations": ["Sigmoid", "Softsign", "Softsign"]}),
+        (
+            CellOptions(variant="peephole", cell_activation="softsign"),
+            {"activations": ["Sigmoid", "Softsign", "Softsign"]},
+        ),
         (CellOptions(variant="cifg", gate_activation="hard_sigmoid"), {"activations": ["HardSigmoid", "Tanh", "Tanh"]}),
     ],
-    ids=["peephole", "cifg", "preact-clip", "peephole+clip", "cifg+clip", "hard-sigmoid", "relu", "peephole+softsign", "cifg+hard-sigmoid"],
+    ids=[
+        "peephole",
+        "cifg",
+        "preact-clip",
+        "peephole+clip",
+        "cifg+clip",
+        "hard-sigmoid",
+        "relu",
+        "peephole+softsign",
+        "cifg+hard-sigmoid",
+    ],
 )
 def test_lstm_variants_match_onnx_runtime(H, I, cell, attributes):
     rng = np.random.default_rng(H * 31 + I)
     weights = lstm_preset("random", H, I, seed=H + I, peepholes=cell.variant == "peephole")
     # Random peepholes and biases drawn larger than PyTorch's init, so the terms matter and clips bite.
-    weights = type(weights)(W={g: 2 * w for g, w in weights.W.items()}, b={g: 3 * v for g, v in weights.b.items()},
-                            provenance=weights.provenance,
-                            peepholes=None if weights.peepholes is None else {g: 4 * p for g, p in weights.peepholes.items()})  # fmt: skip
+    weights = LSTMWeights(
+        W={g: 2 * w for g, w in weights.W.items()},
+        b={g: 3 * v for g, v in weights.b.items()},
+        provenance=weights.provenance,
+        peepholes=None if weights.peepholes is None else {g: 4 * p for g, p in weights.peepholes.items()},
+    )
     x, h, c = _inputs(rng, H, I)
     step = cell_step(weights.astype("float32"), x, h, c, cell)
     h_ref, c_ref = _onnx_lstm(weights, x, h, c, input_forget=cell.variant == "cifg", **attributes)

@@ -24,7 +24,9 @@ CELLS = [
 
 
 def variant_trace(cell: CellOptions, dtype="float64"):
-    inputs = resolve_inputs(x=np.array([0.5, -1.0, 2.0]), hidden_size=4, weights="random", seed=3, dtype=dtype, cell=cell)
+    inputs = resolve_inputs(
+        x=np.array([0.5, -1.0, 2.0]), hidden_size=4, weights="random", seed=3, dtype=dtype, cell=cell
+    )
     return trace_step(inputs)
 
 
@@ -63,7 +65,9 @@ def test_lstm_variant_steps_add_fields_and_keep_the_plain_ones():
     assert "c_unclipped" in step
     cifg = json.loads(trace_to_json(variant_trace(CellOptions(variant="cifg"))))["steps"][0]
     assert set(cifg["input"]) == {"act"}  # i = 1 - f: no weights, no pre-activation
-    assert isinstance(trace_from_json(trace_to_json(variant_trace(CellOptions(variant="cifg")))).steps[0], VariantStepTrace)
+    assert isinstance(
+        trace_from_json(trace_to_json(variant_trace(CellOptions(variant="cifg")))).steps[0], VariantStepTrace
+    )
 
 
 def test_plain_trace_without_the_new_keys_reads_as_before():
@@ -81,7 +85,7 @@ def test_plain_trace_without_the_new_keys_reads_as_before():
     [
         (lambda c: c.update(variant="mlp"), "\"variant\" is 'mlp' but \"cell_options\" says 'gru'"),
         (lambda c: (c.update(variant="mlp"), c["cell_options"].update(variant="mlp")), "--variant 'mlp' is not known"),
-        (lambda c: c.update(cell_options=[1]), "\"cell_options\" must be an object"),
+        (lambda c: c.update(cell_options=[1]), '"cell_options" must be an object'),
         (lambda c: c["cell_options"].update(proj_size=-1), "--proj-size must be a positive whole number"),
         (lambda c: c["cell_options"].update(colour="red"), "unknown keys ['colour']"),
         (lambda c: c["steps"][0].pop("update"), "steps[0].update.preact is missing"),

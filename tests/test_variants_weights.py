@@ -95,7 +95,11 @@ def test_random_presets_are_seeded_and_extend_the_plain_preset():
         np.testing.assert_array_equal(with_peepholes.b[gate], plain.b[gate])
     again = lstm_preset("random", 4, 3, seed=9, peepholes=True)
     np.testing.assert_array_equal(again.peepholes["output"], with_peepholes.peepholes["output"])
-    assert not np.array_equal(lstm_preset("random", 4, 3, seed=10, peepholes=True).peepholes["output"], again.peepholes["output"])
+    assert not np.array_equal(
+        lstm_preset("random", 4, 3, seed=10, peepholes=True).peepholes["output"], again.peepholes["output"]
+    )
     bound = 1 / np.sqrt(4)
     assert np.all(np.abs(with_peepholes.peepholes["forget"]) <= bound)
-    np.testing.assert_array_equal(gru_preset("random", 4, 3, seed=1).W["new"], gru_preset("random", 4, 3, seed=1).W["new"])
+    np.testing.assert_array_equal(
+        gru_preset("random", 4, 3, seed=1).W["new"], gru_preset("random", 4, 3, seed=1).W["new"]
+    )

@@ -20,7 +20,9 @@ from .tables import TableOptions, stage_view
 from .variant_worked import unit_line
 
 
-def variant_page(trace: Trace, layout: Layout, pages, comparison, projection, options: TableOptions) -> list[RenderableType]:
+def variant_page(
+    trace: Trace, layout: Layout, pages, comparison, projection, options: TableOptions
+) -> list[RenderableType]:
     body = Text()
     for page in pages:
         body.append(f"{page.title}", style="bold underline")
@@ -46,22 +48,27 @@ def variant_page(trace: Trace, layout: Layout, pages, comparison, projection, op
 def worked_example(trace: Trace, layout: Layout, comparison, projection, precision: int) -> Text:
     step = trace.steps[0]
     text = Text()
-    text.append(f"Worked example: {trace.title or 'your inputs'}; weights {weights_summary(trace.weights)}.\n", style="italic")
+    text.append(
+        f"Worked example: {trace.title or 'your inputs'}; weights {weights_summary(trace.weights)}.\n", style="italic"
+    )
     for stage in layout.stages:
         line = unit_line(stage, step, layout, precision, projection)
         if line is not None:
             text.append_text(line)
     if comparison is not None:
         text.append(f"\nBeside {comparison.label}:\n", style="bold")
-        rows = [("hₜ", "h")] if layout.variant == "gru" else [("fₜ", "forget.act"), ("iₜ", "input.act"),
-                                                               ("oₜ", "output.act"), ("Cₜ", "c"), ("hₜ", "h")]  # fmt: skip
+        rows = [("hₜ", "h")]  # a GRU shares only h with the LSTM
+        if layout.variant != "gru":
+            rows = [("fₜ", "forget.act"), ("iₜ", "input.act"), ("oₜ", "output.act"), ("Cₜ", "c"), *rows]
         for symbol, name in rows:
             text.append(f"  plain LSTM  {symbol} = {format_vector(comparison.step[name], precision)}\n")
             text.append(f"  this cell   {symbol} = {format_vector(step[name], precision)}\n", style="bold")
     return text
 
 
-def variant_stage_view(stage: Stage, trace: Trace, layout: Layout, projection, options: TableOptions) -> list[RenderableType]:
+def variant_stage_view(
+    stage: Stage, trace: Trace, layout: Layout, projection, options: TableOptions
+) -> list[RenderableType]:
     """A stage of the variant explained like a plain stage: words, equation, shapes, unit 0, table."""
     step = trace.steps[0]
     body = Text()
@@ -74,7 +81,9 @@ def variant_stage_view(stage: Stage, trace: Trace, layout: Layout, projection, o
         body.append(value + "\n", style=style)
     body.append("\nWatch out\n", style="bold")
     body.append(stage.misconception)
-    example = Text(f"Worked example: {trace.title or 'your inputs'}; weights {weights_summary(trace.weights)}.\n", style="italic")
+    example = Text(
+        f"Worked example: {trace.title or 'your inputs'}; weights {weights_summary(trace.weights)}.\n", style="italic"
+    )
     line = unit_line(stage, step, layout, options.precision, projection)
     if line is not None:
         example.append_text(line)

@@ -138,7 +138,10 @@ def _scenario_weights(cell: CellOptions, scenario: Scenario, hidden_size: int | 
         raise DataError(f"The {origin} has weights of type {type(spec).__name__}; expected a name or an object.")
     if "preset" not in spec:
         if cell.variant == "gru":
-            raise UsageError(f"The {origin} holds LSTM weights; for --variant gru give --weights identity, zeros, random or a GRU weights file.")
+            raise UsageError(
+                f"The {origin} holds LSTM weights; for --variant gru give --weights identity, zeros, random "
+                "or a GRU weights file."
+            )
         return weights_from_json_object(spec, origin, {"source": f"preset {scenario.name}"})
     if spec["preset"] not in PRESET_NAMES:
         raise DataError(f"The {origin} names weights preset {spec['preset']!r}; expected one of {PRESET_NAMES}.")

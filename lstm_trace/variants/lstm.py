@@ -56,11 +56,13 @@ def lstm_variant_step(
     keep = f.act * c_prev  # element-wise
     write = i.act * c_tilde.act
     c_unclipped = keep + write
+    # cell clip (TensorFlow's cell_clip): C_t itself is clipped, and tanh, o's peephole and the next step see that
     c = c_unclipped if options.cell_clip is None else np.clip(c_unclipped, -options.cell_clip, options.cell_clip)
-    o = _gate(W["output"] @ z, b["output"], gate_act, clip, peephole=_peek(peep, "output", c))  # sees the new C_t
+    o = _gate(W["output"] @ z, b["output"], gate_act, clip, peephole=_peek(peep, "output", c))  # peephole: the new C_t
     c_tanh = cell_act(c)
     h_unprojected = o.act * c_tanh  # (H,)
-    h = h_unprojected if weights.projection is None else weights.projection @ h_unprojected  # (P,) = (P, H)·(H,)
+    # projection (PyTorch's proj_size): h_t = W_hr · h_unprojected, (P,) = (P, H)·(H,)
+    h = h_unprojected if weights.projection is None else weights.projection @ h_unprojected
 
     return VariantStepTrace(
         x=x, h_prev=h_prev, c_prev=c_prev, concat=z,

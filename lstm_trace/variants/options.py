@@ -57,16 +57,16 @@ class CellOptions:
     def from_dict(cls, content: Any, origin: str = "trace") -> "CellOptions":
         """Read the JSON `"cell_options"` block back, checking every value (DataError when bad)."""
         if not isinstance(content, Mapping):
-            raise DataError(f"In the {origin}, \"cell_options\" must be an object, found {type(content).__name__}.")
+            raise DataError(f'In the {origin}, "cell_options" must be an object, found {type(content).__name__}.')
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(content) - known)
         if unknown:
-            raise DataError(f"In the {origin}, \"cell_options\" has unknown keys {unknown}; known: {sorted(known)}.")
+            raise DataError(f'In the {origin}, "cell_options" has unknown keys {unknown}; known: {sorted(known)}.')
         try:
             options = cls(**content)
             options.check()
         except (UsageError, TypeError) as error:
-            raise DataError(f"In the {origin}, \"cell_options\" is invalid: {error}") from None
+            raise DataError(f'In the {origin}, "cell_options" is invalid: {error}') from None
         return options
 
     def check(self) -> "CellOptions":

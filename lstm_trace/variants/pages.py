@@ -25,7 +25,9 @@ PAGES = {
     page.key: page
     for page in (
         Page(
-            "lstm", "The plain LSTM", "--variant lstm (the default)",
+            "lstm",
+            "The plain LSTM",
+            "--variant lstm (the default)",
             "Nothing: four gates (f, i, C̃, o), each with its own W_g (H × (H+I)) and b_g, and the cell state "
             "Cₜ = fₜ ⊙ Cₜ₋₁ + iₜ ⊙ C̃ₜ. Variants: --variant peephole, cifg, gru; options: --forget-bias, "
             "--cell-clip, --preact-clip, --proj-size, --gate-activation, --cell-activation. "
@@ -35,7 +37,9 @@ PAGES = {
             "torch.nn.LSTM / LSTMCell, keras.layers.LSTM, ONNX LSTM.",
         ),
         Page(
-            "peephole", "Peephole LSTM", "--variant peephole",
+            "peephole",
+            "Peephole LSTM",
+            "--variant peephole",
             "The forget and input gates also see the old cell state Cₜ₋₁, and the output gate sees the new "
             "Cₜ, each through a vector of weights p_f, p_i, p_o applied element-wise (p ⊙ C, one weight per "
             "unit, not a matrix). Everything else is the plain cell; the output gate now has to wait for Cₜ.",
@@ -47,7 +51,9 @@ PAGES = {
             "ONNX LSTM's P input ([p_i, p_o, p_f]); TensorFlow's LSTMCell(use_peepholes=True); not in PyTorch.",
         ),
         Page(
-            "cifg", "Coupled input and forget gate (CIFG)", "--variant cifg",
+            "cifg",
+            "Coupled input and forget gate (CIFG)",
+            "--variant cifg",
             "The input gate is no longer computed: iₜ = 1 − fₜ. So Cₜ = fₜ ⊙ Cₜ₋₁ + (1 − fₜ) ⊙ C̃ₜ, a "
             "weighted average of old memory and candidate, and W_i, b_i go unused (a quarter fewer gate weights).",
             "Whatever a unit forgets it refills, and it can only write by forgetting: one decision instead of "
@@ -58,7 +64,9 @@ PAGES = {
             "cell with W_f = −W_i, b_f = −b_i, since 1 − σ(a) = σ(−a).",
         ),
         Page(
-            "gru", "Gated recurrent unit (GRU)", "--variant gru",
+            "gru",
+            "Gated recurrent unit (GRU)",
+            "--variant gru",
             "Three blocks instead of four, and no cell state: a reset gate rₜ, an update gate zₜ and a new "
             "state nₜ = tanh(W_in·xₜ + b_in + rₜ ⊙ (W_hn·hₜ₋₁ + b_hn)); then hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁. "
             "hₜ is the whole memory; there is no output gate.",
@@ -71,7 +79,9 @@ PAGES = {
             "ONNX as z, r, h.",
         ),
         Page(
-            "gru_reset_before", "GRU with the reset before the product", "--variant gru --gru-reset-before",
+            "gru_reset_before",
+            "GRU with the reset before the product",
+            "--variant gru --gru-reset-before",
             "nₜ = tanh(W_in·xₜ + b_in + W_hn·(rₜ ⊙ hₜ₋₁) + b_hn): the reset gate scales hₜ₋₁ before the "
             "matrix product instead of scaling W_hn·hₜ₋₁ + b_hn after it.",
             "This is Cho et al.'s original formulation. Applying rₜ after the product (PyTorch) lets W_hn·hₜ₋₁ "
@@ -81,7 +91,9 @@ PAGES = {
             "default).",
         ),
         Page(
-            "forget_bias", "Forget bias", "--forget-bias B",
+            "forget_bias",
+            "Forget bias",
+            "--forget-bias B",
             "B is added inside the forget gate's sigmoid at run time: fₜ = σ(W_f·z + b_f + B). It is not "
             "stored in b_f.",
             "A forget gate near 1 at the start of training keeps memory and gradients flowing (Gers et al. "
@@ -91,7 +103,9 @@ PAGES = {
             "unit_forget_bias=True instead initialises b_f to 1, so it is in the weights.",
         ),
         Page(
-            "cell_clip", "Cell clip", "--cell-clip V",
+            "cell_clip",
+            "Cell clip",
+            "--cell-clip V",
             "The new cell state itself is clipped: Cₜ = clip(fₜ ⊙ Cₜ₋₁ + iₜ ⊙ C̃ₜ, −V, V). The clipped value "
             "is what tanh, the output peephole and the next step see.",
             "Over long sequences the cell state can grow without bound (it is a running sum); clipping it "
@@ -100,7 +114,9 @@ PAGES = {
             "gates' inputs and leaves Cₜ alone.",
         ),
         Page(
-            "preact_clip", "Pre-activation clip", "--preact-clip V",
+            "preact_clip",
+            "Pre-activation clip",
+            "--preact-clip V",
             "Every pre-activation is clipped before its activation: fₜ = σ(clip(W_f·z + b_f, −V, V)), and "
             "the same for iₜ, C̃ₜ and oₜ (for a GRU: rₜ, zₜ, nₜ). Cₜ itself is not clipped.",
             "It bounds what each gate can see, so no gate saturates harder than σ(±V): a cheap guard against "
@@ -108,7 +124,9 @@ PAGES = {
             "ONNX LSTM and GRU's clip attribute. Not --cell-clip: that one clips Cₜ after the gates.",
         ),
         Page(
-            "proj_size", "LSTM with a projection (LSTMP)", "--proj-size P",
+            "proj_size",
+            "LSTM with a projection (LSTMP)",
+            "--proj-size P",
             "After mₜ = oₜ ⊙ tanh(Cₜ) (H entries), hₜ = W_hr·mₜ with P < H entries. hₜ₋₁ therefore has P "
             "entries, z = [hₜ₋₁ ; xₜ] has P+I, and each W_g is H × (P+I); Cₜ keeps its H entries.",
             "Sak, Senior & Beaufays (2014) added it to train large speech LSTMs: a large memory (H) with "
@@ -116,7 +134,9 @@ PAGES = {
             "PyTorch's nn.LSTM(proj_size=P) (weight_hr_l0, P × H); TensorFlow's LSTMCell(num_proj=P).",
         ),
         Page(
-            "gate_activation", "Another gate activation", "--gate-activation hard_sigmoid",
+            "gate_activation",
+            "Another gate activation",
+            "--gate-activation hard_sigmoid",
             "The gates use hardσ(x) = clip(0.2·x + 0.5, 0, 1) instead of σ: a straight line through "
             "(0, 0.5) that reaches exactly 0 below −2.5 and exactly 1 above 2.5.",
             "It needs no exponential, so it is cheaper; and unlike σ it can fully close or open a gate.",
@@ -124,7 +144,9 @@ PAGES = {
             "HardSigmoid (alpha 0.2, beta 0.5). Keras 3 redefined hard_sigmoid as relu6(x + 3) / 6 (slope 1/6).",
         ),
         Page(
-            "cell_activation", "Another cell activation", "--cell-activation relu|softsign",
+            "cell_activation",
+            "Another cell activation",
+            "--cell-activation relu|softsign",
             "The candidate C̃ₜ and the squashing of Cₜ in hₜ = oₜ ⊙ g(Cₜ) use g instead of tanh (for a GRU, "
             "the new state nₜ).",
             "Some models trade tanh's (−1, 1) range for relu's unbounded one or softsign's gentler tails; the "

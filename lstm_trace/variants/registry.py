@@ -94,7 +94,11 @@ def _gate_stage(gate: Gate, stage: Stage, cell: CellOptions, quantities: dict[st
         numpy_terms.append(B)
         columns.append("forget.forget_bias")
         quantities["forget.forget_bias"] = Quantity(
-            "forget.forget_bias", "B", "", f"the run-time forget bias B = {B}, added in every unit, not stored in b_f", "(H,)"
+            "forget.forget_bias",
+            "B",
+            "",
+            f"the run-time forget bias B = {B}, added in every unit, not stored in b_f",
+            "(H,)",
         )
         notes.append(
             f"Forget bias: B = {B} is added inside the sigmoid at run time (TensorFlow's forget_bias); "
@@ -127,7 +131,9 @@ def _coupled_input_stage(stage: Stage, quantities: dict[str, Quantity]) -> Stage
     for part in ("wz", "bias", "preact"):
         quantities.pop(f"input.{part}")
     quantities["input.act"] = replace(
-        quantities["input.act"], formula="1 − fₜ", meaning="the input gate, coupled: it writes what the forget gate lets go"
+        quantities["input.act"],
+        formula="1 − fₜ",
+        meaning="the input gate, coupled: it writes what the forget gate lets go",
     )
     return replace(
         stage,
@@ -158,10 +164,13 @@ def _cell_stage(stage: Stage, cell: CellOptions, quantities: dict[str, Quantity]
         stage,
         equation=f"Cₜ = clip(fₜ ⊙ Cₜ₋₁ + iₜ ⊙ C̃ₜ, ±{V})",
         numpy=f"c = np.clip(f * c_prev + i * c_tilde, -{V}, {V})",
-        why=_with_notes(stage.why, [
-            f"Cell clip: Cₜ itself is clipped to [-{V}, {V}] (TensorFlow's cell_clip), so memory cannot grow "
-            "without bound over a long sequence; the clipped value is what the next step and tanh see."
-        ]),  # fmt: skip
+        why=_with_notes(
+            stage.why,
+            [
+                f"Cell clip: Cₜ itself is clipped to [-{V}, {V}] (TensorFlow's cell_clip), so memory cannot grow "
+                "without bound over a long sequence; the clipped value is what the next step and tanh see."
+            ],
+        ),  # fmt: skip
         columns=(*stage.columns[:-1], "c_unclipped", "c"),
     )
 
@@ -173,10 +182,13 @@ def _concat_stage(stage: Stage, cell: CellOptions, quantities: dict[str, Quantit
     quantities["concat"] = replace(quantities["concat"], shape="(P+I,)")
     return replace(
         stage,
-        why=_with_notes(stage.why, [
-            f"Projection: hₜ₋₁ has P = {cell.proj_size} entries, not H, so z has P+I entries and each W_g "
-            "is H × (P+I)."
-        ]),  # fmt: skip
+        why=_with_notes(
+            stage.why,
+            [
+                f"Projection: hₜ₋₁ has P = {cell.proj_size} entries, not H, so z has P+I entries and each W_g "
+                "is H × (P+I)."
+            ],
+        ),  # fmt: skip
     )
 
 

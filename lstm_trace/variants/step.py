@@ -41,7 +41,9 @@ def check_weights_fit(cell: CellOptions, weights: LSTMWeights | GRUWeights) -> N
     source = f"the weights ({weights.source})"
     if cell.variant == "gru":
         if not isinstance(weights, GRUWeights):
-            raise UsageError(f"--variant gru needs GRU weights (W_r, W_z, W_n, b_r, b_z, b_in, b_hn); {source} are LSTM weights.")
+            raise UsageError(
+                f"--variant gru needs GRU weights (W_r, W_z, W_n, b_r, b_z, b_in, b_hn); {source} are LSTM weights."
+            )
         return
     if not isinstance(weights, LSTMWeights):
         raise UsageError(f"--variant {cell.variant} needs LSTM weights; {source} are GRU weights: add --variant gru.")

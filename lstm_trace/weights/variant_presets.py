@@ -72,8 +72,10 @@ def gru_preset(name: str, hidden_size: int, input_size: int, seed: int = 0) -> G
 
 def _provenance(name: str, seed: int, bound: float, peepholes: bool, proj_size: int | None, gru: bool = False) -> dict:
     if name == "identity":
-        description = "W_g = [I_H | eye(H, I)] for every gate, all biases zero" if not proj_size else (
-            "W_g = [eye(H, P) | eye(H, I)] for every gate, all biases zero"
+        description = (
+            "W_g = [I_H | eye(H, I)] for every gate, all biases zero"
+            if not proj_size
+            else ("W_g = [eye(H, P) | eye(H, I)] for every gate, all biases zero")
         )
     elif name == "zeros":
         description = "all weights and biases zero"
@@ -81,9 +83,15 @@ def _provenance(name: str, seed: int, bound: float, peepholes: bool, proj_size: 
         description = f"uniform(-1/√H, 1/√H) = uniform(±{bound:.4g}) like PyTorch's init, seed {seed}"
     extras = []
     if peepholes:
-        extras.append({"identity": "peepholes p_f = p_i = p_o = 1", "zeros": "peepholes zero"}.get(name, "peepholes drawn too"))
+        extras.append(
+            {"identity": "peepholes p_f = p_i = p_o = 1", "zeros": "peepholes zero"}.get(name, "peepholes drawn too")
+        )
     if proj_size:
-        extras.append({"identity": f"projection W_hr = eye({proj_size}, H)", "zeros": "projection zero"}.get(name, "projection W_hr drawn too"))
+        extras.append(
+            {"identity": f"projection W_hr = eye({proj_size}, H)", "zeros": "projection zero"}.get(
+                name, "projection W_hr drawn too"
+            )
+        )
     provenance = {"source": name, "description": "; ".join([description, *extras])}
     if name == "random":
         provenance["seed"] = int(seed)
