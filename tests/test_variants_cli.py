@@ -172,7 +172,8 @@ def test_each_variant_has_an_explain_page(cli, variant):
     assert page.title in result.output and "What changes" in result.output and "Why it was proposed" in result.output
     for stage in layout_for(CellOptions(variant=variant)).stages:
         assert stage.equation in result.output
-    assert "Worked example: The seed question" in result.output and "Unit 0:" in result.output
+    assert "Worked example: The seed question" in result.output
+    assert "Unit 1:" in result.output  # the first unit with h_(t-1) ≠ 0: the seed question's h_(t-1)[0] is 0
     assert "plain LSTM  hₜ = [-0.0225, 0.2957, 0.0594, -0.0119, 0.2561]" in result.output  # the same worked example
     assert cli("explain", "variant", "--variant", variant).output == result.output
 
@@ -184,13 +185,15 @@ def test_option_pages_and_the_difference_between_the_clips(cli):
         assert PAGES[key].title in out
     assert "Not --preact-clip: that one clips the gates'" in out and "Not --cell-clip: that one clips Cₜ" in out
     assert "fₜ = hardσ(clip(W_f·z + b_f + 1, ±2))" in out
-    assert "fₜ[0] = hardσ(-0.1000 + 0.0000 + 1.0000) = hardσ(clip(0.9000, ±2)) = hardσ(0.9000) = 0.6800" in out
+    # unit 1: W_f·z = h[1] + x[1] = 0.8, b_f = 0, B = 1: hardσ(1.8) = 0.2·1.8 + 0.5 = 0.86
+    assert "fₜ[1] = hardσ(0.8000 + 0.0000 + 1.0000) = hardσ(clip(1.8000, ±2)) = hardσ(1.8000) = 0.8600" in out
 
 
 def test_explain_one_stage_of_a_variant(cli):
-    out = cli("explain", "forget", "--variant", "peephole", "--c", "1,0,0,0,0").output
+    out = cli("explain", "forget", "--variant", "peephole", "--c", "0,0,2,0,0").output
     assert "fₜ = σ(W_f·z + p_f ⊙ Cₜ₋₁ + b_f)" in out and "Watch out" in out
-    assert "fₜ[0] = σ(-0.1000 + 1.0000 + 0.0000) = σ(0.9000) = 0.7109" in out  # W_f·z + p_f·C + b_f by hand
+    # unit 2, the first with h_(t-1) and C_(t-1) both non-zero: W_f·z = 0.1 + 0.1, p_f·C = 1·2, σ(2.2) = 0.9002
+    assert "fₜ[2] = σ(0.2000 + 2.0000 + 0.0000) = σ(2.2000) = 0.9002" in out
     gru = cli("explain", "new", "--variant", "gru", "--gru-reset-before").output
     assert "Cho et al. 2014" in gru and "rₜ ⊙ hₜ₋₁" in gru
     proj = cli("explain", "projection", "--proj-size", "2", "--hidden-size", "4", "--weights", "random").output

@@ -87,18 +87,19 @@ def _explain_variant(stage: str, inputs: StepInputs, options) -> None:
     """The variant's page (stage `all` or `variant`), then its stages (`all` or one)."""
     from ..render.variant_explain import variant_page, variant_stage_view
     from ..variants.pages import pages_for
-    from ..variants.worked import plain_comparison, projection_sum
+    from ..variants.worked import plain_comparison, projection_sum, worked_unit
 
     trace = trace_step(inputs)
     layout = layout_for(inputs.cell)
-    projection = None if inputs.cell.variant == "gru" else projection_sum(inputs.weights, trace.steps[0])
+    unit = worked_unit(trace.steps[0])
+    projection = None if inputs.cell.variant == "gru" else projection_sum(inputs.weights, trace.steps[0], unit)
     views = []
     if stage in ("all", "variant"):
         comparison = None if inputs.cell.is_plain else plain_comparison(inputs)
-        views += variant_page(trace, layout, pages_for(inputs.cell), comparison, projection, options)
+        views += variant_page(trace, layout, pages_for(inputs.cell), comparison, projection, options, unit)
     if stage != "variant":
         for each in layout.stages if stage == "all" else (layout.stage_by_name[stage],):
-            views += variant_stage_view(each, trace, layout, projection, options)
+            views += variant_stage_view(each, trace, layout, projection, options, unit)
     console = make_console()
     for view in views:
         console.print(view)

@@ -21,7 +21,7 @@ from .variant_worked import unit_line
 
 
 def variant_page(
-    trace: Trace, layout: Layout, pages, comparison, projection, options: TableOptions
+    trace: Trace, layout: Layout, pages, comparison, projection, options: TableOptions, unit: int = 0
 ) -> list[RenderableType]:
     body = Text()
     for page in pages:
@@ -41,18 +41,18 @@ def variant_page(
         Text("Equations", style="bold"),
         equations,
         Text(""),
-        worked_example(trace, layout, comparison, projection, options.precision),
+        worked_example(trace, layout, comparison, projection, options.precision, unit),
     ]
 
 
-def worked_example(trace: Trace, layout: Layout, comparison, projection, precision: int) -> Text:
+def worked_example(trace: Trace, layout: Layout, comparison, projection, precision: int, unit: int = 0) -> Text:
     step = trace.steps[0]
     text = Text()
     text.append(
         f"Worked example: {trace.title or 'your inputs'}; weights {weights_summary(trace.weights)}.\n", style="italic"
     )
     for stage in layout.stages:
-        line = unit_line(stage, step, layout, precision, projection)
+        line = unit_line(stage, step, layout, precision, projection, unit)
         if line is not None:
             text.append_text(line)
     if comparison is not None:
@@ -67,9 +67,9 @@ def worked_example(trace: Trace, layout: Layout, comparison, projection, precisi
 
 
 def variant_stage_view(
-    stage: Stage, trace: Trace, layout: Layout, projection, options: TableOptions
+    stage: Stage, trace: Trace, layout: Layout, projection, options: TableOptions, unit: int = 0
 ) -> list[RenderableType]:
-    """A stage of the variant explained like a plain stage: words, equation, shapes, unit 0, table."""
+    """A stage of the variant explained like a plain stage: words, equation, shapes, one unit, table."""
     step = trace.steps[0]
     body = Text()
     for heading, paragraph in (("What it does", stage.summary), ("Why it exists", stage.why)):
@@ -84,7 +84,7 @@ def variant_stage_view(
     example = Text(
         f"Worked example: {trace.title or 'your inputs'}; weights {weights_summary(trace.weights)}.\n", style="italic"
     )
-    line = unit_line(stage, step, layout, options.precision, projection)
+    line = unit_line(stage, step, layout, options.precision, projection, unit)
     if line is not None:
         example.append_text(line)
     return [

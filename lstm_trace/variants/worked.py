@@ -2,7 +2,8 @@
 
 `plain_comparison` reruns the same inputs through the plain LSTM, so a page can
 put the variant's numbers beside the cell the learner already knows;
-`projection_sum` spells out one unit of hₜ = W_hr·mₜ.
+`worked_unit` picks the unit to spell out; `projection_sum` spells out one unit
+of hₜ = W_hr·mₜ.
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ def plain_comparison(inputs: StepInputs) -> PlainComparison | None:
     return PlainComparison(label, step)
 
 
+def worked_unit(step) -> int:
+    """The first unit whose hₜ₋₁ (and Cₜ₋₁) are non-zero, so the terms a variant adds are not all zero.
+
+    The seed question has hₜ₋₁[0] = 0, which would hide the GRU's reset of the hidden side.
+    """
+    h_prev, c_prev = step.h_prev, getattr(step, "c_prev", None)
+    units = range(min(len(h_prev), step.hidden_size))  # with a projection only the first P units have an h entry
+    both = [j for j in units if h_prev[j] != 0 and (c_prev is None or c_prev[j] != 0)]
+    either = [j for j in units if h_prev[j] != 0]
+    return (both or either or [0])[0]
+
+
 @dataclass(frozen=True)
 class ProjectionSum:
     """hₜ[j] = W_hr[j, :]·mₜ written out."""
@@ -60,4 +73,5 @@ class ProjectionSum:
 def projection_sum(weights: LSTMWeights, step: StepTrace, unit: int = 0) -> ProjectionSum | None:
     if weights.projection is None:
         return None
+    unit = unit if unit < weights.h_size else 0  # hₜ has only P units
     return ProjectionSum(unit, weights.projection[unit], step.h_unprojected, float(step.h[unit]))
