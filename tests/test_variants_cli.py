@@ -216,3 +216,16 @@ def test_real_process_exit_codes_without_traceback(run_cli):
     assert bad.returncode == 2 and "no cell state" in bad.stderr and "Traceback" not in bad.stderr
     small = run_cli("step", "--x", "1,2", "--hidden-size", "3", "--proj-size", "3")
     assert small.returncode == 2 and "must be smaller than the hidden size H = 3" in small.stderr
+
+
+@pytest.mark.parametrize("preset", ["seed-question", "long-memory", "forget-everything", "concat-not-sum"])
+def test_variant_inputs_resolve_like_the_plain_ones(cli, preset):
+    """The variant path resolves presets, defaults and weights as the plain path does: same h, x, C, W and b."""
+    plain = json.loads(cli("step", "--preset", preset, "--json").output)
+    peephole = json.loads(cli("step", "--preset", preset, "--variant", "peephole", "--json").output)
+    assert peephole["title"] == plain["title"] and peephole["notes"] == plain["notes"]
+    for key in ("x", "h_prev", "c_prev", "concat"):
+        assert peephole["steps"][0][key] == plain["steps"][0][key], key
+    for gate in ("forget", "input", "candidate", "output"):
+        for part in ("wz", "bias"):
+            assert peephole["steps"][0][gate][part] == plain["steps"][0][gate][part], (gate, part)

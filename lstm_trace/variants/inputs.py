@@ -87,7 +87,7 @@ def resolve_variant_inputs(
 
 def _load_weights(cell, spec, scenario, hidden_size, h, input_size, seed, selection) -> LSTMWeights | GRUWeights:
     if spec is None and scenario is not None:
-        return _scenario_weights(cell, scenario, hidden_size, seed)
+        return _scenario_weights(cell, scenario, hidden_size)
     spec = spec or "identity"
     if spec in PRESET_NAMES:
         return _preset(cell, spec, _preset_hidden_size(cell, hidden_size, h, spec), input_size, seed)
@@ -126,14 +126,14 @@ def _preset_hidden_size(cell: CellOptions, hidden_size: int | None, h: np.ndarra
     return hidden_size if hidden_size is not None else len(h)
 
 
-def _scenario_weights(cell: CellOptions, scenario: Scenario, hidden_size: int | None, seed: int):
+def _scenario_weights(cell: CellOptions, scenario: Scenario, hidden_size: int | None):
     """The scenario's weights made for the variant: its preset with the variant's extras, then its overrides."""
     spec, origin = scenario.weights, f"preset '{scenario.name}'"
     H = hidden_size if hidden_size is not None else len(scenario.h)
     if cell.proj_size is not None:
         H = _preset_hidden_size(cell, hidden_size, None, spec if isinstance(spec, str) else "preset")
     if isinstance(spec, str):
-        return _preset(cell, spec, H, len(scenario.x), seed)
+        return _preset(cell, spec, H, len(scenario.x), 0)  # seed 0, as `scenarios.scenario_weights` does
     if not isinstance(spec, dict):
         raise DataError(f"The {origin} has weights of type {type(spec).__name__}; expected a name or an object.")
     if "preset" not in spec:
