@@ -5,12 +5,21 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable, TextIO
 
 from .errors import UsageError
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to a temporary file beside `path`, then rename it into place."""
+    write_atomic(path, lambda stream: stream.write(text))
+
+
+def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
+    """Let `write` fill a temporary file beside `path`, then rename it into place.
+
+    A reader never sees half a file: an error or an interrupt leaves `path` as it was.
+    """
     if path.is_dir():
         raise UsageError(f"The output path '{path}' is a directory; give a file name.")
     directory = path.parent if str(path.parent) else Path(".")
@@ -21,8 +30,12 @@ def write_text_atomic(path: Path, text: str) -> None:
     except OSError as error:
         raise UsageError(f"Cannot write '{path}': {error.strerror}.") from None
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

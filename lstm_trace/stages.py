@@ -109,6 +109,7 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity("h", "hₜ", "oₜ ⊙ tanh(Cₜ)", "the new hidden state: this step's output", "(H,)"),
     )
 }
+INPUT_QUANTITIES: tuple[str, ...] = ("h_prev", "x", "c_prev")  # given to the step, not computed by it
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,17 @@ def parse_vector(text: str, option: str) -> np.ndarray:
     stripped = text.strip()
     if stripped.startswith("@"):
         return _read_vector_file(Path(stripped[1:]), option)
-    return _parse_numbers(stripped, option, where=f"{option} {text!r}", error=UsageError)
+    return _parse_numbers(stripped, where=f"{option} {text!r}", error=UsageError)
 
 
-def _parse_numbers(text: str, option: str, where: str, error: type[Exception]) -> np.ndarray:
+def _parse_numbers(text: str, where: str, error: type[Exception]) -> np.ndarray:
     body = text.strip()
     if body[:1] in "[(" and body[-1:] in "])":
         body = body[1:-1].strip()
     if not body:
         raise error(f"{where} is empty; expected numbers such as 0,0.5,0.1.")
     tokens = _SEPARATORS.split(body.strip(", "))
-    if "" in tokens or ",," in body.replace(" ", ""):
+    if ",," in body.replace(" ", ""):  # "1,,2" splits cleanly but is surely a typo
         raise error(f"{where} has an empty entry between commas; expected numbers such as 0,0.5,0.1.")
     values = []
     for position, token in enumerate(tokens, start=1):
@@ -82,7 +82,7 @@ def _read_vector_file(path: Path, option: str) -> np.ndarray:
         ):
             raise DataError(f"{where} must hold a JSON list of numbers, such as [0, 0.5, 0.1].")
         return _finite(np.array(loaded, dtype=np.float64), where, DataError)
-    return _parse_numbers(text, option, where=where, error=DataError)
+    return _parse_numbers(text, where=where, error=DataError)
 
 
 def _as_vector(loaded: np.ndarray, where: str) -> np.ndarray:
@@ -138,7 +138,7 @@ def parse_sequence(text: str, option: str) -> np.ndarray:
 
 def _parse_rows(lines: list[str], where: str, error: type[Exception]) -> np.ndarray:
     rows = [
-        _parse_numbers(line, where, where=f"{where}, step {t}", error=error)
+        _parse_numbers(line, where=f"{where}, step {t}", error=error)
         for t, line in enumerate((line for line in lines if line.strip()), start=1)
     ]
     if not rows:

@@ -229,3 +229,17 @@ def test_variant_inputs_resolve_like_the_plain_ones(cli, preset):
     for gate in ("forget", "input", "candidate", "output"):
         for part in ("wz", "bias"):
             assert peephole["steps"][0][gate][part] == plain["steps"][0][gate][part], (gate, part)
+
+
+def test_commands_that_know_only_the_plain_cell_say_so(cli, tmp_path):
+    for flag in ("--diagram", "--interactive"):
+        result = cli("step", "--preset", "seed-question", "--variant", "gru", flag)
+        assert result.exit_code == 2 and f"{flag} draws the plain LSTM; there is none yet for the GRU" in result.output
+    paths = {}
+    for name, args in (("gru", ["--variant", "gru"]), ("gru2", ["--variant", "gru", "--x=1,1,1,1,1"]), ("cifg", ["--variant", "cifg"])):
+        paths[name] = tmp_path / f"{name}.json"
+        assert cli("step", "--preset", "seed-question", *args, "--output", str(paths[name])).exit_code == 0
+    different = cli("diff", str(paths["gru"]), str(paths["cifg"]))
+    assert different.exit_code == 1 and "were made by different cells (variant 'gru' against 'cifg')" in different.output
+    gru = cli("diff", str(paths["gru"]), str(paths["gru2"]))
+    assert gru.exit_code == 1 and "cannot compare GRU traces yet" in gru.output and "Traceback" not in gru.output

@@ -15,6 +15,9 @@ from .explain import explain
 from .presets import list_presets
 from .show import show
 from .step import step
+from .diagram import diagram
+from .diff import diff
+from .walk import walk
 
 
 class _ErrorsToExitCodes(TyperGroup):
@@ -40,6 +43,9 @@ app.command("step")(step)
 app.command("show")(show)
 app.command("explain")(explain)
 app.command("presets")(list_presets)
+app.command("diagram")(diagram)
+app.command("walk")(walk)
+app.command("diff")(diff)
 
 
 def main() -> None:

@@ -6,10 +6,10 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
-from ..render.console import make_console
 from ..stages import GATE_BY_NAME, STAGE_BY_NAME, STAGE_NAMES, STAGES, layout_for
 from ..tracer import StepInputs, trace_step
 from ..weights import presets
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore, HiddenSize,
     HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
@@ -43,6 +43,7 @@ def explain(
     precision: Precision = 4,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
+    export: ExportOption = None,
 ) -> None:
     """Explain a stage: what it does, why, its equation, a common mistake, and your numbers.
 
@@ -58,17 +59,22 @@ def explain(
     )
     layout = layout_for(cell)
     check_stage(stage, (*layout.stage_names, "all", "variant", *VARIANT_PAGES))
+    check_export(export)
     if preset is None and x is None:
         preset = DEFAULT_PRESET
     inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell)
     options = table_options(precision, max_rows, all_rows)
+    console = recording_console(export)
     if cell.is_plain and stage != "variant":
-        _explain_plain(stage, inputs, seed, dtype, options)
+        views = _explain_plain(stage, inputs, seed, dtype, options)
     else:
-        _explain_variant(stage, inputs, options)
+        views = _explain_variant(stage, inputs, options)
+    for view in views:
+        console.print(view)
+    save_export(console, export)
 
 
-def _explain_plain(stage: str, inputs: StepInputs, seed: int, dtype: str, options) -> None:
+def _explain_plain(stage: str, inputs: StepInputs, seed: int, dtype: str, options) -> list:
     from ..render.explain import explain_view
     from ..worked import contrast, unit_sum
 
@@ -76,14 +82,14 @@ def _explain_plain(stage: str, inputs: StepInputs, seed: int, dtype: str, option
     step = trace.steps[0]
     shown = STAGES if stage == "all" else (STAGE_BY_NAME[stage],)
     versus = contrast(step, presets.random(trace.hidden_size, trace.input_size, seed).astype(dtype))
-    console = make_console()
+    views = []
     for each in shown:
         unit = unit_sum(inputs.weights, step, each.name) if each.name in GATE_BY_NAME else None
-        for view in explain_view(each, trace, unit, versus, options):
-            console.print(view)
+        views += explain_view(each, trace, unit, versus, options)
+    return views
 
 
-def _explain_variant(stage: str, inputs: StepInputs, options) -> None:
+def _explain_variant(stage: str, inputs: StepInputs, options) -> list:
     """The variant's page (stage `all` or `variant`), then its stages (`all` or one)."""
     from ..render.variant_explain import variant_page, variant_stage_view
     from ..variants.pages import pages_for
@@ -100,6 +106,4 @@ def _explain_variant(stage: str, inputs: StepInputs, options) -> None:
     if stage != "variant":
         for each in layout.stages if stage == "all" else (layout.stage_by_name[stage],):
             views += variant_stage_view(each, trace, layout, projection, options, unit)
-    console = make_console()
-    for view in views:
-        console.print(view)
+    return views

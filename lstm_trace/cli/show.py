@@ -7,9 +7,9 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..render.console import make_console
 from ..render.step import step_view
 from ..stages import layout_for
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
 
 
@@ -21,12 +21,15 @@ def show(
     ] = None,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
+    export: ExportOption = None,
 ) -> None:
     """Show a saved JSON trace as tables."""
     from ..trace_json import read_trace
 
+    check_export(export)
     trace = read_trace(source)
     check_stage(stage, layout_for(trace.cell).stage_names)  # a variant's trace has its own stages
-    console = make_console()
+    console = recording_console(export)
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)
+    save_export(console, export)

@@ -9,7 +9,7 @@ import numpy as np
 from rich.console import Group
 from rich.text import Text
 
-from ..stages import QUANTITIES, STAGE_BY_NAME, Quantity, Stage
+from ..stages import QUANTITIES, Quantity, Stage
 from ..trace import StepTrace
 from .columns import ColumnTable
 from .numbers import format_number, gate_bar, style_for
