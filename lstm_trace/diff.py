@@ -153,6 +153,15 @@ def _movers(stages: list[StageDiff], count: int) -> tuple[Mover, ...]:
 
 
 def _check_comparable(a: Trace, b: Trace, a_label: str, b_label: str) -> None:
+    # Variants (issue 6): the stage groups here are the LSTM's; a GRU step has no C, f, i or o.
+    if a.cell != b.cell:
+        options_a, options_b = a.cell.to_dict(), b.cell.to_dict()
+        differ = ", ".join(f"{key} {options_a[key]!r} against {options_b[key]!r}" for key in options_a if options_a[key] != options_b[key])
+        raise DataError(
+            f"Cannot compare the traces: A ({a_label}) and B ({b_label}) were made by different cells ({differ})."
+        )
+    if a.variant == "gru":
+        raise DataError("diff compares LSTM traces (plain, peephole, cifg); it cannot compare GRU traces yet.")
     shape_a = (a.hidden_size, a.input_size, len(a.steps))
     shape_b = (b.hidden_size, b.input_size, len(b.steps))
     if shape_a != shape_b:

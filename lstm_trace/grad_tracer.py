@@ -17,7 +17,6 @@ from .errors import UsageError
 from .rnn import random_rnn, rnn_through_time
 from .trace import Trace
 from .tracer import StepInputs, trace_step
-from .weights.model import LSTMWeights
 
 @dataclass(frozen=True)
 class Upstream:
@@ -62,7 +61,7 @@ def with_forget_bias(inputs: StepInputs, forget_bias: float) -> StepInputs:
     b = {**weights.b, "forget": weights.b["forget"] + np.asarray(forget_bias, weights.dtype)}
     provenance = {**weights.provenance, "forget_bias": float(forget_bias)}
     note = f"--forget-bias {forget_bias:g} was added to every b_f (Keras starts b_f at 1)."
-    return replace(inputs, weights=LSTMWeights(W=weights.W, b=b, provenance=provenance), notes=(*inputs.notes, note))
+    return replace(inputs, weights=replace(weights, b=b, provenance=provenance), notes=(*inputs.notes, note))
 
 
 def trace_backward_step(inputs: StepInputs, upstream: Upstream) -> Trace:

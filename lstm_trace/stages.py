@@ -11,6 +11,7 @@ Symbols use Unicode: ⊙ is the element-wise (Hadamard) product, NumPy's `*`;
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,47 @@ STAGES: tuple[Stage, ...] = (
 )
 STAGE_BY_NAME = {stage.name: stage for stage in STAGES}
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)
+
+
+# --- Layouts: the registry as one kind of cell sees it (variants, issue 6) -----
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The stages and quantities of one kind of cell, in the order of the computation.
+
+    The plain LSTM's is `PLAIN_LAYOUT` (the tuples above, unchanged). A variant's
+    (peephole, cifg, gru, or the options forget bias, clips, projection,
+    activations) comes from `layout_for(cell)`, built in `variants/registry.py`
+    from these same classes. Tables, the JSON writer and reader, and `explain`
+    read a trace through its layout, so no name or equation is typed twice.
+    """
+
+    variant: str  # "lstm", "peephole", "cifg", "gru"
+    title: str  # the cell's name: "LSTM", "peephole LSTM (forget bias 1)"
+    stages: tuple[Stage, ...]
+    quantities: Mapping[str, Quantity]
+    gates: tuple[str, ...]  # the trace's gate blocks: forget, input, ... or reset, update, new
+
+    @property
+    def stage_by_name(self) -> dict[str, Stage]:
+        return {stage.name: stage for stage in self.stages}
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages)
+
+
+PLAIN_LAYOUT = Layout("lstm", "LSTM", STAGES, QUANTITIES, tuple(gate.name for gate in GATES))
+
+
+def layout_for(cell: Any = None) -> Layout:
+    """The layout of a cell (a `variants.CellOptions`); the plain LSTM's for None or the plain cell."""
+    if cell is None or cell.is_plain:
+        return PLAIN_LAYOUT
+    from .variants.registry import variant_layout  # only a variant pays for building its layout
+
+    return variant_layout(cell)
 
 
 # ── The backward pass ────────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from .stages import GATES
+from .variants.options import CellOptions
 
 if TYPE_CHECKING:
     from .backward_trace import BackwardTrace
@@ -79,3 +80,9 @@ class Trace:
     steps: tuple[StepTrace, ...]
     title: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)  # assumptions the user should know about
+    cell: CellOptions = CellOptions()  # which cell made the steps: the plain LSTM unless a variant was asked for
+
+    @property
+    def variant(self) -> str:
+        """"lstm", "peephole", "cifg" or "gru": says which step class and which stages the trace has."""
+        return self.cell.variant

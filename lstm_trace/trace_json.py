@@ -10,6 +10,13 @@
 Field names come from `stages.QUANTITIES` (a dotted name is a nested object).
 Fields may be added, never renamed. Floats are written in full (shortest
 round-trip repr), so reading a trace back gives the very same numbers.
+
+Variants (issue 6) add `"variant"` ("lstm", "peephole", "cifg", "gru") and
+`"cell_options"` at the top; their steps carry the fields of the variant's layout
+(`stages.layout_for`). A trace without them is a plain LSTM trace, read as before.
+A `"variant": "gru"` step has no cell state:
+    {"t", "x", "h_prev", "reset": {"wx", "wh", "bias", "preact", "act"}, "update": {...},
+     "new": {"wx", "bias", "wh", "bias_h", "h_part", "gated", "preact", "act"}, "keep", "write", "h"}
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ import numpy as np
 from .backward_json import backward_from_dict, backward_to_dict
 from .errors import DataError, UsageError
 from .files import write_atomic
-from .stages import QUANTITIES
-from .trace import GATE_NAMES, GateTrace, StepTrace, Trace
+from .stages import PLAIN_LAYOUT, QUANTITIES, Layout, layout_for
+from .trace import GateTrace, StepTrace, Trace
+from .variants.options import CellOptions
 from .weights import DTYPES
 
 FORMAT = "lstm-trace/1"
-_OPTIONAL_GATE_PARTS = ("wz", "bias")  # informative; traces from other writers may omit them
+_OPTIONAL_GATE_PARTS = ("wz", "bias", "wx", "wh")  # informative; traces from other writers may omit them
 
 
 def trace_to_dict(trace: Trace, with_steps: bool = True) -> dict[str, Any]:
@@ -41,15 +49,19 @@ def trace_to_dict(trace: Trace, with_steps: bool = True) -> dict[str, Any]:
         "title": trace.title,
         "notes": list(trace.notes),
         "weights": dict(trace.weights),
+        "variant": trace.variant,
+        "cell_options": trace.cell.to_dict(),
     }
     if with_steps:
-        content["steps"] = [step_to_dict(step) for step in trace.steps]
+        quantities = layout_for(trace.cell).quantities
+        content["steps"] = [step_to_dict(step, quantities) for step in trace.steps]
     return content
 
 
-def step_to_dict(step: StepTrace) -> dict[str, Any]:
+def step_to_dict(step: StepTrace, quantities=QUANTITIES) -> dict[str, Any]:
+    """The step's fields by the registry of its cell (`layout_for(trace.cell).quantities`)."""
     content: dict[str, Any] = {"t": step.t}
-    for name in QUANTITIES:
+    for name in quantities:
         value = step[name]
         if value is None:
             continue
@@ -58,8 +70,9 @@ def step_to_dict(step: StepTrace) -> dict[str, Any]:
             content.setdefault(head, {})[part] = value.tolist()
         else:
             content[head] = value.tolist()
-    if step.backward is not None:  # only traces from `grad` have gradients
-        content["backward"] = backward_to_dict(step.backward)
+    backward = getattr(step, "backward", None)  # only plain steps from `grad` have gradients
+    if backward is not None:
+        content["backward"] = backward_to_dict(backward)
     return content
 
 
@@ -74,10 +87,11 @@ def dump(trace: Trace, stream, extra: dict[str, Any] | None = None) -> None:
     `extra` adds top-level fields (such as `grad`'s "through_time" block).
     """
     header = {**trace_to_dict(trace, with_steps=False), **(extra or {})}
+    quantities = layout_for(trace.cell).quantities
     stream.write(json.dumps(header, allow_nan=False)[:-1] + ', "steps": [')
     for k, step in enumerate(trace.steps):
         stream.write(", " if k else "")
-        _dump_object(step_to_dict(step), stream)
+        _dump_object(step_to_dict(step, quantities), stream)
     stream.write("]}\n")
 
 
@@ -149,39 +163,72 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
         raise DataError(f"In the {origin}, \"title\" must be a string, found {type(title).__name__}.")
     if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
         raise DataError(f"In the {origin}, \"notes\" must be a list of strings.")
-    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I}
+    cell = _cell_options(content, origin)
+    layout = layout_for(cell)
+    P = cell.proj_size or H  # the length of h: P with a projection
+    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
     return Trace(
         hidden_size=H,
         input_size=I,
         dtype=dtype,
         weights=weights,
-        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin) for k, step in enumerate(steps)),
+        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin, layout) for k, step in enumerate(steps)),
         title=title,
         notes=tuple(notes),
+        cell=cell,
     )
 
 
-def _step_from_dict(content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str) -> StepTrace:
+def _cell_options(content: dict, origin: str) -> CellOptions:
+    """The variant and its options; a trace without them is the plain LSTM."""
+    variant = content.get("variant", "lstm")
+    options = content.get("cell_options", {"variant": variant})
+    cell = CellOptions.from_dict({"variant": variant, **options} if isinstance(options, dict) else options, origin)
+    if cell.variant != variant:
+        raise DataError(f"In the {origin}, \"variant\" is {variant!r} but \"cell_options\" says {cell.variant!r}.")
+    return cell
+
+
+def _step_classes(layout: Layout) -> tuple[type, type]:
+    if layout is PLAIN_LAYOUT:
+        return StepTrace, GateTrace
+    from .variants.trace import trace_classes
+
+    return trace_classes(layout.variant)
+
+
+def _step_from_dict(
+    content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str, layout: Layout = PLAIN_LAYOUT
+) -> StepTrace:
     if not isinstance(content, dict):
         raise DataError(f"In the {origin}, {where} must be an object, found {type(content).__name__}.")
     values: dict[str, Any] = {}
-    for name, quantity in QUANTITIES.items():
+    for name, quantity in layout.quantities.items():
         head, _, part = name.partition(".")
         block = content.get(head)
         raw = block.get(part) if part and isinstance(block, dict) else (None if part else block)
         if raw is None and part in _OPTIONAL_GATE_PARTS:
             continue
         values[name] = _vector(raw, f"{where}.{name}", sizes[quantity.shape], dtype, origin)
-    gates = {
-        gate: GateTrace(**{part: values.get(f"{gate}.{part}") for part in ("preact", "act", "wz", "bias")})
-        for gate in GATE_NAMES
-    }
+    step_class, gate_class = _step_classes(layout)
+    parts = {gate: {"preact": None, "act": None} for gate in layout.gates}  # cifg's input gate has act alone
+    for name, value in values.items():
+        head, _, part = name.partition(".")
+        if part:
+            parts[head][part] = value
+    gates = {gate: gate_class(**gate_parts) for gate, gate_parts in parts.items()}
     plain = {name: value for name, value in values.items() if "." not in name}
     t = content.get("t", 1)
     if not isinstance(t, int) or isinstance(t, bool):
         raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
-    H, I = sizes["(H,)"], sizes["(I,)"]
-    backward = backward_from_dict(content.get("backward"), f"{where}.backward", H, I, dtype, origin)
+    backward = backward_from_dict(content.get("backward"), f"{where}.backward", sizes["(H,)"], sizes["(I,)"], dtype, origin)
+    if backward is None:
+        return step_class(**plain, **gates, t=t)
+    if step_class is not StepTrace:
+        raise DataError(
+            f"In the {origin}, {where} has a \"backward\" block, but gradients are traced for the plain LSTM "
+            f"only, not for this {layout.variant} cell."
+        )
     return StepTrace(**plain, **gates, t=t, backward=backward)
 
 

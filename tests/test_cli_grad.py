@@ -299,3 +299,24 @@ def test_export_saves_what_was_shown(cli, tmp_path):
     assert "The constant error carousel" in path.read_text()
     refused = cli("grad", "--preset", "long-memory", "--json", "--export", str(tmp_path / "g.svg"))
     assert refused.exit_code == 2 and "--export saves the tables" in refused.output
+
+
+def test_explain_carousel_folds_a_forget_bias_into_b_f(cli):
+    out = cli("explain", "carousel", "--forget-bias", "3").output
+    assert "--forget-bias 3 was added to every b_f" not in out  # notes are not part of the carousel page
+    f = 1 / (1 + np.exp(-(0.0 - 0.1 + 3)))  # seed question, unit 0: h + x = -0.1, plus the bias
+    assert f"∂L/∂Cₜ[0] × fₜ[0] = " in out and f"× {f:.4f} = " in out
+
+
+def test_backward_explanations_are_for_the_plain_lstm(run_cli):
+    result = run_cli("explain", "grad", "--variant", "gru")
+    assert result.returncode == 2 and "`explain grad` follows the backward pass of the plain LSTM" in result.stderr
+    assert "variant=gru" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_variant_step_with_a_backward_block_is_refused(cli):
+    content = json.loads(cli("step", "--preset", "seed-question", "--variant", "peephole", "--json").output)
+    grad = json.loads(cli("grad", "--preset", "seed-question", "--json").output)
+    content["steps"][0]["backward"] = grad["steps"][0]["backward"]  # same sizes, H = I = 5
+    with pytest.raises(LSTMTraceError, match="gradients are traced for the plain LSTM only, not for this peephole cell"):
+        trace_from_json(json.dumps(content))

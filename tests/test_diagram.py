@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -14,6 +15,7 @@ from lstm_trace.render import diagram as diagram_module
 from lstm_trace.render.diagram import DIAGRAMS, DiagramOptions, LSTMDiagram, diagram_view, register_diagram
 from lstm_trace.stages import STAGE_NAMES
 from lstm_trace.tracer import resolve_inputs, trace_step
+from lstm_trace.variants import CellOptions
 
 # The seed question worked by hand: identity weights and H = I make W·z = h + x for every
 # gate, biases are zero and C_(t-1) = 0, so i = f = o = σ(h + x), C̃ = tanh(h + x),
@@ -154,7 +156,7 @@ def test_precision_drops_to_fit_a_narrow_terminal_and_nothing_wraps():
 def test_diagrams_are_registered_per_variant():
     assert "lstm" in DIAGRAMS
     trace = seed_trace()
-    peephole = type(trace)(**{**trace.__dict__, "weights": {**trace.weights, "variant": "peephole"}})
+    peephole = dataclasses.replace(trace, cell=CellOptions(variant="peephole"))  # traces say their variant
     with pytest.raises(UsageError, match="no diagram for the 'peephole' cell"):
         diagram_view(peephole)
     try:

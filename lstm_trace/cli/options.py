@@ -10,12 +10,14 @@ from typing import Annotated
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES
 from ..tracer import StepInputs, resolve_inputs
+from ..variants.options import CellOptions
 from ..vectors import parse_vector
 from ..errors import UsageError
 
 INPUTS = "Inputs"
 WEIGHTS = "Weights"
 DISPLAY = "Display"
+CELL = "Cell variant"
 
 Preset = Annotated[
     Optional[str],
@@ -59,6 +61,54 @@ MaxRows = Annotated[
 ]
 AllRows = Annotated[bool, typer.Option("--all-rows", help="Show every unit, however many.", rich_help_panel=DISPLAY)]
 
+# The cell variant and its run-time options (issue 6). Names are checked by CellOptions.check,
+# so a wrong one gets the project's own message and exit code 2.
+Variant = Annotated[
+    str, typer.Option("--variant", help="lstm (default), peephole, cifg (i = 1 - f) or gru.", rich_help_panel=CELL)
+]
+ForgetBias = Annotated[
+    float,
+    typer.Option("--forget-bias", help="B added inside the forget sigmoid at run time, not stored (TensorFlow's forget_bias).", rich_help_panel=CELL),
+]
+CellClip = Annotated[
+    Optional[float], typer.Option("--cell-clip", help="Clip C_t to [-V, V] (TensorFlow's cell_clip).", rich_help_panel=CELL)
+]
+PreactClip = Annotated[
+    Optional[float],
+    typer.Option("--preact-clip", help="Clip every pre-activation to [-V, V] before its activation (ONNX's clip).", rich_help_panel=CELL),
+]
+ProjSize = Annotated[
+    Optional[int],
+    typer.Option("--proj-size", help="Project h_t = W_hr (o ⊙ tanh(C_t)) to P < H entries (PyTorch's proj_size); needs --hidden-size H with a preset.", rich_help_panel=CELL),
+]
+GateActivation = Annotated[
+    str, typer.Option("--gate-activation", help="sigmoid (default) or hard_sigmoid = clip(0.2x + 0.5, 0, 1).", rich_help_panel=CELL)
+]
+CellActivation = Annotated[
+    str, typer.Option("--cell-activation", help="tanh (default), relu or softsign: for C~_t and for C_t.", rich_help_panel=CELL)
+]
+GruResetBefore = Annotated[
+    bool,
+    typer.Option("--gru-reset-before", help="GRU: r multiplies h before W_hn (Cho et al. 2014), not after (PyTorch).", rich_help_panel=CELL),
+]
+
+
+def cell_from_options(
+    variant: str,
+    forget_bias: float,
+    cell_clip: float | None,
+    preact_clip: float | None,
+    proj_size: int | None,
+    gate_activation: str,
+    cell_activation: str,
+    gru_reset_before: bool,
+) -> CellOptions:
+    return CellOptions(
+        variant=variant, forget_bias=forget_bias, cell_clip=cell_clip, preact_clip=preact_clip,
+        proj_size=proj_size, gate_activation=gate_activation, cell_activation=cell_activation,
+        gru_reset_before=gru_reset_before,
+    ).check()  # fmt: skip
+
 
 def inputs_from_options(
     preset: str | None,
@@ -69,6 +119,7 @@ def inputs_from_options(
     weights: str | None,
     seed: int,
     dtype: str,
+    cell: CellOptions | None = None,
 ) -> StepInputs:
     return resolve_inputs(
         preset=preset,
@@ -79,6 +130,7 @@ def inputs_from_options(
         seed=seed,
         hidden_size=hidden_size,
         dtype=dtype,
+        cell=cell,
     )
 
 

@@ -8,6 +8,7 @@ import typer
 from typing import Annotated
 
 from ..render.step import step_view
+from ..stages import layout_for
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
 
@@ -25,13 +26,13 @@ def show(
     """Show a saved JSON trace as tables."""
     from ..trace_json import read_trace
 
-    check_stage(stage)
     check_export(export)
     trace = read_trace(source)
+    check_stage(stage, layout_for(trace.cell).stage_names)  # a variant's trace has its own stages
     console = recording_console(export)
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)
-    if stage is None and any(step.backward is not None for step in trace.steps):  # a trace from `grad`
+    if stage is None and any(getattr(step, "backward", None) is not None for step in trace.steps):  # a trace from `grad`
         from ..render.grad import backward_views, grad_header
 
         for view in (grad_header(trace, with_notes=False), *backward_views(trace, table_options(precision, max_rows, all_rows))):
