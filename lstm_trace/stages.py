@@ -11,7 +11,7 @@ Symbols use Unicode: ⊙ is the element-wise (Hadamard) product, NumPy's `*`;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -323,8 +323,10 @@ GRAD_QUANTITIES: dict[str, Quantity] = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class BackwardStage:
+# The backward records are NamedTuples, not dataclasses: every command imports this
+# module, and a dataclass costs ~0.8 ms to define against ~0.1 ms (start-up is measured by
+# benchmarks/bench_startup.py).
+class BackwardStage(NamedTuple):
     """One stage of the backward pass, in the reverse order of the forward stages.
 
     `numpy` lines are the very lines of `backward.py` that compute the stage.
@@ -410,8 +412,7 @@ BACKWARD_STAGE_BY_NAME = {stage.name: stage for stage in BACKWARD_STAGES}
 BACKWARD_STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in BACKWARD_STAGES)
 
 
-@dataclass(frozen=True)
-class GradTopic:
+class GradTopic(NamedTuple):
     """What `explain grad` and `explain carousel` say; equations come from BACKWARD_STAGES."""
 
     name: str

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import typer
 from typing import Annotated
@@ -23,6 +22,39 @@ from .options import (
 
 GRADIENTS = "Gradients"
 
+# Options as module-level aliases, like `options.py`: Typer then resolves each annotation
+# by a name lookup instead of evaluating the expression on every start-up.
+DH = Annotated[
+    Optional[str],
+    typer.Option("--dh", help="∂L/∂h arriving at the last step (default ones: L = sum of h).", rich_help_panel=GRADIENTS),
+]
+DC = Annotated[
+    Optional[str],
+    typer.Option("--dc", help="∂L/∂C arriving from a next step (default zeros).", rich_help_panel=GRADIENTS),
+]
+XS = Annotated[
+    Optional[str],
+    typer.Option(
+        "--xs",
+        help="A sequence x_1 … x_T for backpropagation through time: '0.1,0.2;0.3,0.4', @file (.npy, .json, .csv, .txt) or - for stdin.",
+        rich_help_panel=INPUTS,
+    ),
+]
+CompareRNN = Annotated[
+    bool,
+    typer.Option("--compare-rnn", help="With --xs: a plain tanh RNN of the same sizes beside the LSTM.", rich_help_panel=GRADIENTS),
+]
+ForgetBiasIntoB = Annotated[
+    float,
+    typer.Option("--forget-bias", help="Add this to every b_f (Keras starts b_f at 1).", rich_help_panel=GRADIENTS),
+]
+BackwardStageOption = Annotated[
+    Optional[str],
+    typer.Option("--stage", "-s", help=f"Show one backward stage only: {', '.join(BACKWARD_STAGE_NAMES)}.", rich_help_panel=DISPLAY),
+]
+AsJSON = Annotated[bool, typer.Option("--json", help="Print the trace with its gradients as JSON.")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")]
+
 
 def grad(
     preset: Preset = None,
@@ -33,41 +65,17 @@ def grad(
     weights: Weights = None,
     seed: Seed = 0,
     dtype: Dtype = "float64",
-    dh: Annotated[
-        Optional[str],
-        typer.Option("--dh", help="∂L/∂h arriving at the last step (default ones: L = sum of h).", rich_help_panel=GRADIENTS),
-    ] = None,
-    dc: Annotated[
-        Optional[str],
-        typer.Option("--dc", help="∂L/∂C arriving from a next step (default zeros).", rich_help_panel=GRADIENTS),
-    ] = None,
-    xs: Annotated[
-        Optional[str],
-        typer.Option(
-            "--xs",
-            help="A sequence x_1 … x_T for backpropagation through time: '0.1,0.2;0.3,0.4', @file (.npy, .json, .csv, .txt) or - for stdin.",
-            rich_help_panel=INPUTS,
-        ),
-    ] = None,
-    compare_rnn: Annotated[
-        bool,
-        typer.Option("--compare-rnn", help="With --xs: a plain tanh RNN of the same sizes beside the LSTM.", rich_help_panel=GRADIENTS),
-    ] = False,
-    forget_bias: Annotated[
-        float,
-        typer.Option("--forget-bias", help="Add this to every b_f (Keras starts b_f at 1).", rich_help_panel=GRADIENTS),
-    ] = 0.0,
+    dh: DH = None,
+    dc: DC = None,
+    xs: XS = None,
+    compare_rnn: CompareRNN = False,
+    forget_bias: ForgetBiasIntoB = 0.0,
     precision: Precision = 4,
-    stage: Annotated[
-        Optional[str],
-        typer.Option("--stage", "-s", help=f"Show one backward stage only: {', '.join(BACKWARD_STAGE_NAMES)}.", rich_help_panel=DISPLAY),
-    ] = None,
+    stage: BackwardStageOption = None,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the trace with its gradients as JSON.")] = False,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")
-    ] = None,
+    as_json: AsJSON = False,
+    output: Output = None,
     export: ExportOption = None,
 ) -> None:
     """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
@@ -100,8 +108,7 @@ def grad(
     _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, seed, shown)
 
 
-@dataclass(frozen=True)
-class _Output:
+class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at every start-up
     options: TableOptions
     stage: str | None
     as_json: bool
