@@ -15,6 +15,7 @@ from .explain import explain
 from .presets import list_presets
 from .show import show
 from .step import step
+from .weights import weights_app
 
 
 class _ErrorsToExitCodes(TyperGroup):
@@ -40,6 +41,7 @@ app.command("step")(step)
 app.command("show")(show)
 app.command("explain")(explain)
 app.command("presets")(list_presets)
+app.add_typer(weights_app, name="weights")
 
 
 def main() -> None:

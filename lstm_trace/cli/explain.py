@@ -13,6 +13,7 @@ from .options import (
     AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
     check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .options import Direction, Layer
 
 DEFAULT_PRESET = "seed-question"
 
@@ -26,6 +27,8 @@ def explain(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
     precision: Precision = 4,
     max_rows: MaxRows = 24,
@@ -41,7 +44,7 @@ def explain(
     check_stage(stage, (*STAGE_NAMES, "all"))
     if preset is None and x is None:
         preset = DEFAULT_PRESET
-    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
+    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, layer, direction)
     trace = trace_step(inputs)
     step = trace.steps[0]
     shown = STAGES if stage == "all" else (STAGE_BY_NAME[stage],)

@@ -15,6 +15,7 @@ from .options import (
     DISPLAY, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
     check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .options import Direction, Layer
 
 
 def step(
@@ -25,6 +26,8 @@ def step(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
     precision: Precision = 4,
     stage: Annotated[
@@ -39,7 +42,7 @@ def step(
 ) -> None:
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
     check_stage(stage)
-    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))
+    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, layer, direction))
     if as_json or output is not None:
         from ..trace_json import write_outputs  # JSON is only imported when asked for
 
