@@ -58,7 +58,9 @@ def check_supported(weights_file: WeightsFile) -> WeightsFile:
             f"yet, so it will not compute something else in their place: {' '.join(weights_file.unsupported)}"
         )
     if not weights_file.cells:
-        raise DataError(f"The {weights_file.framework} file '{weights_file.path}' holds no LSTM cell.")
+        raise DataError(
+            f"The {weights_file.framework} file '{weights_file.path}' holds no LSTM cell. {' '.join(weights_file.notes)}"
+        )
     return weights_file
 
 

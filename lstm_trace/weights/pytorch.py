@@ -11,7 +11,6 @@ from __future__ import annotations
 import pickle
 import re
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -45,10 +44,10 @@ def _load(path: Path) -> Any:
             f"If you trust the file, re-save just the weights: torch.save(model.state_dict(), 'model.pt'). "
             f"PyTorch said: {_refusal(error)}"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        # torch reports a truncated file as a RuntimeError of its zip reader, and some
-        # foreign files as a bare KeyError of its legacy unpickler.
-        detail = "" if isinstance(error, KeyError) else f" ({_detail(error)})"
+    except Exception as error:  # noqa: BLE001
+        # torch reports a truncated file as a RuntimeError of its zip reader, and bytes that are
+        # not a pickle as whatever its legacy unpickler trips on (KeyError, IndexError, struct.error).
+        detail = f" ({_detail(error)})" if isinstance(error, (RuntimeError, OSError, ValueError)) else ""
         raise DataError(
             f"Cannot read '{path}' as a PyTorch file saved with torch.save: it may be truncated or of "
             f"another format{detail}."
