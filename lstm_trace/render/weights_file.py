@@ -36,7 +36,7 @@ def cells_table(weights_file: WeightsFile) -> ColumnTable:
         provenance = weights.provenance
         table.add_row(
             str(layer), Text(weights_file.layer_name(layer)), direction, str(weights.hidden_size),
-            str(weights.input_size), str(provenance.get("parameters", "")), str(provenance.get("stored_dtype", "")),
+            str(weights.input_size), str(_parameters(weights)), str(provenance.get("stored_dtype", weights.dtype)),
         )  # fmt: skip
     return table
 
@@ -81,7 +81,7 @@ def _summary(weights_file: WeightsFile) -> Text:
                     f"candidate, output\n")  # fmt: skip
         text.append("bias: ", style="bold")
         text.append(f"{provenance.get('bias', 'one bias per gate')}\n")
-    total = sum(int(w.provenance.get("parameters", 0)) for w in weights_file.cells.values())
+    total = sum(_parameters(w) for w in weights_file.cells.values())
     if total:
         text.append("parameters: ", style="bold")
         text.append(f"{total} in the LSTM cells\n")
@@ -101,3 +101,9 @@ def _mapping(weights_file: WeightsFile, key: CellKey) -> Text:
     text.append(f"Layer {layer} ({direction}) mapping: ", style="bold")
     text.append(str(weights.provenance.get("mapping") or weights.provenance.get("description") or "canonical layout"))
     return text
+
+
+def _parameters(weights) -> int:
+    """As the file stores them (two biases count twice); for native files, 4·H·(H+I) + 4·H."""
+    H, I = weights.hidden_size, weights.input_size
+    return int(weights.provenance.get("parameters", 4 * H * (H + I) + 4 * H))
