@@ -171,9 +171,7 @@ def ort_run(path, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> tuple[np.nd
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    _, y_h, y_c = session.run(
-        None, {"X": xs[:, None, :], "initial_h": h0[:, None, :], "initial_c": c0[:, None, :]}
-    )
+    _, y_h, y_c = session.run(None, {"X": xs[:, None, :], "initial_h": h0[:, None, :], "initial_c": c0[:, None, :]})
     return y_h[:, 0], y_c[:, 0]
 
 

@@ -100,7 +100,8 @@ def test_inconsistent_pytorch_shapes(tmp_path, cli):
     torch.save(state, tmp_path / "m.pt")
     code, message = run_step(cli, tmp_path / "m.pt")
     assert code == 1
-    assert "weight_ih_l0 has shape (15, 3), but weight_hh_l0 (16, 4) makes H = 4, so it must have shape (16, I)" in message
+    assert "weight_ih_l0 has shape (15, 3), but weight_hh_l0 (16, 4) makes H = 4" in message
+    assert "so it must have shape (16, I)" in message
 
 
 def test_non_finite_weights(tmp_path, cli):
@@ -289,3 +290,24 @@ def test_missing_package_names_the_extra(tmp_path, cli, monkeypatch, module, nam
     monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
     code, message = run_step(cli, tmp_path / name)
     assert code == 1 and f"needs the '{module}' package" in message and f"pip install 'lstm-trace[{extra}]'" in message
+
+
+# --- start-up stays light ----------------------------------------------------------------------
+
+
+def test_step_with_a_preset_loads_no_framework_module(run_cli, tmp_path):
+    """The framework readers are registered, but nothing of them is imported until a file needs it."""
+    import subprocess
+
+    from conftest import ROOT
+
+    script = (
+        "import sys, runpy; sys.argv = ['lstm-trace', 'step', '--preset', 'seed-question']\n"
+        "try:\n    runpy.run_module('lstm_trace', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'h5py', 'onnx', 'safetensors', 'keras')\n"
+        "         or m.startswith(('lstm_trace.weights.pytorch', 'lstm_trace.weights.keras',\n"
+        "                          'lstm_trace.weights.onnx'))]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "HEAVY []" in result.stderr, result.stderr[-500:]

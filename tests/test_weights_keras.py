@@ -75,14 +75,15 @@ def test_stacked_and_bidirectional_keras_layers(tmp_path):
     h_forward, _ = traced(weights_file.cells[(0, "forward")], x, np.zeros(H1), np.zeros(H1))
     h_reverse, _ = traced(weights_file.cells[(0, "reverse")], x, np.zeros(H1), np.zeros(H1))
     np.testing.assert_allclose(np.concatenate([h_forward, h_reverse]), expected_both[0], atol=TOLERANCE, rtol=0)
-    h_top, _ = traced(weights_file.cells[(1, "forward")], np.concatenate([h_forward, h_reverse]), np.zeros(H2), np.zeros(H2))
+    h_top, _ = traced(weights_file.cells[(1, "forward")], expected_both[0], np.zeros(H2), np.zeros(H2))
     np.testing.assert_allclose(h_top, expected_top, atol=TOLERANCE, rtol=0)
     by_name = read_weights_file(path, LayerSelection("top", None))
     np.testing.assert_array_equal(by_name.W["output"], weights_file.cells[(1, "forward")].W["output"])
 
 
 def test_non_default_activation_is_reported_not_computed(tmp_path, cli):
-    model = keras.Sequential([keras.Input((2, 3)), keras.layers.LSTM(4, recurrent_activation="hard_sigmoid", name="old")])
+    layer = keras.layers.LSTM(4, recurrent_activation="hard_sigmoid", name="old")
+    model = keras.Sequential([keras.Input((2, 3)), layer])
     path = tmp_path / "hard.keras"
     model.save(path)
     result = cli("step", "--weights", str(path), "--x", "1,2,3")
@@ -101,3 +102,15 @@ def test_weights_h5_says_activations_are_assumed(tmp_path, cli):
     output = one_line(result.output)
     assert "Keras, 1 LSTM cell(s)" in output and "gate order: i, f, c, o" in output
     assert "Keras' defaults are assumed" in output
+
+
+def test_lstm_without_bias(tmp_path):
+    H, I = 3, 5
+    model = keras.Sequential([keras.Input((1, I)), keras_lstm_layer(H, seed=60, use_bias=False)])
+    model.save_weights(tmp_path / "nobias.weights.h5")
+    x, _, _ = step_inputs(H, I, seed=60)
+    expected_h = keras.ops.convert_to_numpy(model(x[None, None]))[0]
+    weights = read_weights_file(tmp_path / "nobias.weights.h5")
+    assert all(not b.any() for b in weights.b.values()) and "use_bias=False" in weights.provenance["mapping"]
+    h_t, _ = traced(weights, x, np.zeros(H), np.zeros(H))
+    np.testing.assert_allclose(h_t, expected_h, atol=TOLERANCE, rtol=0)

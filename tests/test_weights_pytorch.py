@@ -184,3 +184,13 @@ def test_inspect_shows_both_biases_and_their_sum(tmp_path, cli):
     # PyTorch rows 2:4 are the forget gate when H = 2; unit 0 is row 2.
     expected = [b_ih[2], b_hh[2], np.float64(b_ih[2]) + np.float64(b_hh[2])]
     assert forget_row.split()[-3:] == [f"{v:.6f}" for v in expected]
+
+
+def test_saved_trace_keeps_the_weights_block_for_show(tmp_path, cli):
+    torch.save(torch_lstm(3, 2, seed=0, num_layers=2).state_dict(), tmp_path / "m.pt")
+    trace_path = tmp_path / "trace.json"
+    written = cli("step", "--weights", str(tmp_path / "m.pt"), "--layer", "l1", "--x", "1,2,3", "-o", str(trace_path))
+    assert written.exit_code == 0, written.output
+    assert json.loads(trace_path.read_text())["weights"]["layer"] == 1
+    shown = cli("show", str(trace_path))
+    assert shown.exit_code == 0 and "m.pt (PyTorch, layer 1 'l1', forward)" in one_line(shown.output)

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 from safetensors.torch import save_file
 
 from conftest import ROOT
@@ -44,7 +43,8 @@ def test_bidirectional_stack_under_a_prefix(tmp_path):
     assert weights_file.layer_names == {0: "decoder.rnn.l0", 1: "decoder.rnn.l1"}
     layer_0 = [traced(weights_file.cells[(0, d)], x, zeros[0], zeros[0]) for d in ("forward", "reverse")]
     layer_1_input = np.concatenate([h for h, _ in layer_0])
-    h_t, c_t = traced(read_weights_file(path, LayerSelection("decoder.rnn.l1", "reverse")), layer_1_input, zeros[0], zeros[0])
+    layer_1_reverse = read_weights_file(path, LayerSelection("decoder.rnn.l1", "reverse"))
+    h_t, c_t = traced(layer_1_reverse, layer_1_input, zeros[0], zeros[0])
     np.testing.assert_allclose(h_t, expected_h[3], atol=TOLERANCE, rtol=0)  # row 3: layer 1, reverse
     np.testing.assert_allclose(c_t, expected_c[3], atol=TOLERANCE, rtol=0)
 

@@ -59,7 +59,9 @@ Layer = Annotated[
 ]
 Direction = Annotated[
     Optional[str],
-    typer.Option("--direction", help="forward or reverse: the cell of a bidirectional layer.", rich_help_panel=WEIGHTS),
+    typer.Option(
+        "--direction", help="forward or reverse: the cell of a bidirectional layer.", rich_help_panel=WEIGHTS
+    ),
 ]
 Dtype = Annotated[
     str,

@@ -32,7 +32,7 @@ def inspect(
         int, typer.Option("--max-rows", min=1, help="Units shown per gate in the bias table.", rich_help_panel=DISPLAY)
     ] = 8,
 ) -> None:
-    """What was found: framework, layers, directions, H, I, gate order, biases, parameters, and what cannot be traced."""
+    """What a file holds: framework, layers, directions, H, I, gate order, biases, parameters, untraceable features."""
     from ..render.tables import TableOptions
     from ..render.weights_file import inspect_view
     from ..weights import read_weight_cells

@@ -23,7 +23,8 @@ def inspect_view(weights_file: WeightsFile, shown: Sequence[CellKey], options: T
         if key in weights_file.bias_parts:
             views.append(bias_table(weights_file, key, options))
     if not shown:
-        views.append(Text("Choose a cell with --layer (and --direction) to see its mapping and biases.", style="italic"))
+        hint = "Choose a cell with --layer (and --direction) to see its mapping and biases."
+        views.append(Text(hint, style="italic"))
     return views
 
 

@@ -59,7 +59,8 @@ def check_supported(weights_file: WeightsFile) -> WeightsFile:
         )
     if not weights_file.cells:
         raise DataError(
-            f"The {weights_file.framework} file '{weights_file.path}' holds no LSTM cell. {' '.join(weights_file.notes)}"
+            f"The {weights_file.framework} file '{weights_file.path}' holds no LSTM cell. "
+            + " ".join(weights_file.notes)
         )
     return weights_file
 

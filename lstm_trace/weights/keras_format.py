@@ -180,12 +180,13 @@ def _weights_file(found: list[_FoundCell], path: Path, config: Any) -> WeightsFi
             raise DataError(f"The Keras file '{path}' has two {cell.direction} LSTM cells for layer {cell.layer_key}.")
         cells[key] = _canonical(cell, path, index)
         if configs is not None and cell.name in configs:
-            unsupported += [f"Layer {index} ({cell.name}) uses {setting}." for setting in unsupported_settings(configs[cell.name])]
+            settings = unsupported_settings(configs[cell.name])
+            unsupported += [f"Layer {index} ({cell.name}) uses {setting}." for setting in settings]
     notes = ()
     if configs is None:
         notes = ("The file does not store the activations; Keras' defaults are assumed (sigmoid gates, tanh).",)
     return WeightsFile(
-        path=str(path), framework=FRAMEWORK, cells=cells, layer_names=names,
+        path=str(path), framework=FRAMEWORK, cells=dict(sorted(cells.items())), layer_names=names,
         unsupported=tuple(unsupported), notes=notes,
     )  # fmt: skip
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..stages import GATE_BY_NAME, GATES
+from ..stages import GATES
 from .model import LSTMWeights
 
 BLOCKS = ("0:H", "H:2H", "2H:3H", "3H:4H")
@@ -21,13 +21,10 @@ PYTORCH_ORDER = ("input", "forget", "candidate", "output")  # PyTorch stacks row
 KERAS_ORDER = ("input", "forget", "candidate", "output")  # Keras stacks columns as i, f, c, o
 ONNX_ORDER = ("input", "output", "forget", "candidate")  # ONNX stacks rows as i, o, f, c
 
-# The letters each framework's documentation uses for its blocks, in its order.
-ORDER_LETTERS = {"PyTorch": "i, f, g, o", "Keras": "i, f, c, o", "ONNX": "i, o, f, c"}
-
 
 def split_blocks(stacked: np.ndarray, order: tuple[str, ...], axis: int = 0) -> dict[str, np.ndarray]:
     """Cut a (4H, ...) array (or (..., 4H) with axis=-1) into one block of H per gate."""
-    return dict(zip(order, np.split(stacked, 4, axis=axis)))
+    return dict(zip(order, np.split(stacked, 4, axis=axis), strict=True))
 
 
 def stack_blocks(per_gate: Mapping[str, np.ndarray], order: tuple[str, ...], axis: int = 0) -> np.ndarray:
@@ -37,7 +34,7 @@ def stack_blocks(per_gate: Mapping[str, np.ndarray], order: tuple[str, ...], axi
 
 def mapping_text(what: str, order: tuple[str, ...]) -> str:
     """'PyTorch rows 0:H -> input gate, H:2H -> forget, 2H:3H -> candidate, 3H:4H -> output'."""
-    blocks = [f"{block} -> {gate}" for block, gate in zip(BLOCKS, order)]
+    blocks = [f"{block} -> {gate}" for block, gate in zip(BLOCKS, order, strict=True)]
     blocks[0] += " gate"
     return f"{what} {', '.join(blocks)}"
 
@@ -66,7 +63,3 @@ def recurrent_part(weights: LSTMWeights) -> dict[str, np.ndarray]:
 def input_part(weights: LSTMWeights) -> dict[str, np.ndarray]:
     """Per gate, the (H, I) block of W_g that multiplies x_t."""
     return {name: W[:, weights.hidden_size :] for name, W in weights.W.items()}
-
-
-def gate_title(name: str) -> str:
-    return GATE_BY_NAME[name].title

@@ -22,6 +22,7 @@ from .model import LSTMWeights
 
 FRAMEWORK = "ONNX"
 DEFAULT_ACTIVATIONS = ("sigmoid", "tanh", "tanh")
+_DIRECTIONS = {"forward": ("forward",), "reverse": ("reverse",), "bidirectional": ("forward", "reverse")}
 _INPUT_NAMES = ("X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P")
 
 
@@ -35,9 +36,7 @@ def read_onnx_cells(path: Path) -> WeightsFile:
     nodes = [node for node in model.graph.node if node.op_type == "LSTM"]
     if not nodes:
         ops = sorted({node.op_type for node in model.graph.node})
-        raise DataError(
-            f"The ONNX model '{path}' has no LSTM node; its nodes are: {', '.join(ops) or 'none'}."
-        )
+        raise DataError(f"The ONNX model '{path}' has no LSTM node; its nodes are: {', '.join(ops) or 'none'}.")
     cells: dict[CellKey, LSTMWeights] = {}
     names: dict[int, str] = {}
     bias_parts: dict[CellKey, dict] = {}
@@ -108,9 +107,12 @@ def _node_cells(node: Any, attributes: dict, tensors: dict, path: Path, index: i
     inputs = list(node.input) + [""] * (len(_INPUT_NAMES) - len(node.input))
     W, R = (_stored(inputs[k], _INPUT_NAMES[k], tensors, path, name) for k in (1, 2))
     direction = _direction(attributes)
-    directions = {"forward": ("forward",), "reverse": ("reverse",), "bidirectional": ("forward", "reverse")}.get(direction)
+    directions = _DIRECTIONS.get(direction)
     if directions is None:
-        raise DataError(f"In the ONNX model '{path}', node {name!r} has direction {direction!r}; expected forward, reverse or bidirectional.")
+        raise DataError(
+            f"In the ONNX model '{path}', node {name!r} has direction {direction!r}; expected forward, reverse "
+            f"or bidirectional."
+        )
     H = _check_shapes(W, R, len(directions), attributes.get("hidden_size"), path, name)
     B = _stored(inputs[3], "B", tensors, path, name) if inputs[3] else np.zeros((len(directions), 8 * H))
     if B.shape != (len(directions), 8 * H):

@@ -14,7 +14,8 @@ from .pytorch_layout import state_dict_arrays
 def write_pt(weights: LSTMWeights, bias_parts: Mapping | None, stream: BinaryIO) -> None:
     torch = import_optional("torch", "writing PyTorch .pt files")
     arrays = state_dict_arrays(weights, bias_parts)
-    torch.save({key: torch.from_numpy(np.ascontiguousarray(value, np.float32)) for key, value in arrays.items()}, stream)
+    tensors = {key: torch.from_numpy(np.ascontiguousarray(value, np.float32)) for key, value in arrays.items()}
+    torch.save(tensors, stream)
 
 
 def write_safetensors(weights: LSTMWeights, bias_parts: Mapping | None, stream: BinaryIO) -> None:
@@ -30,6 +31,5 @@ def pytorch_usage(weights: LSTMWeights, file_name: str) -> str:
         else f"torch.load({file_name!r}, weights_only=True)"
     )
     return (
-        f"torch.nn.LSTM(input_size={weights.input_size}, hidden_size={weights.hidden_size})"
-        f".load_state_dict({loader})"
+        f"torch.nn.LSTM(input_size={weights.input_size}, hidden_size={weights.hidden_size}).load_state_dict({loader})"
     )
