@@ -311,3 +311,12 @@ def test_step_with_a_preset_loads_no_framework_module(run_cli, tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert "HEAVY []" in result.stderr, result.stderr[-500:]
+
+
+def test_weights_commands_on_a_file_type_they_do_not_read(tmp_path, cli):
+    (tmp_path / "model.bin").write_bytes(b"\0")
+    for command in (["inspect"], ["convert", "--to", "onnx", "-o", str(tmp_path / "m.onnx")]):
+        result = cli("weights", *command[:1], str(tmp_path / "model.bin"), *command[1:])
+        assert result.exit_code == 2 and "is not a weights file type lstm-trace reads" in one_line(result.output)
+    missing = cli("weights", "inspect", str(tmp_path / "missing.onnx"))
+    assert missing.exit_code == 2 and "does not exist" in one_line(missing.output)

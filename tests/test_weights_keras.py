@@ -114,3 +114,20 @@ def test_lstm_without_bias(tmp_path):
     assert all(not b.any() for b in weights.b.values()) and "use_bias=False" in weights.provenance["mapping"]
     h_t, _ = traced(weights, x, np.zeros(H), np.zeros(H))
     np.testing.assert_allclose(h_t, expected_h, atol=TOLERANCE, rtol=0)
+
+
+def test_legacy_whole_model_h5(tmp_path):
+    """Keras' legacy HDF5 format (model.save("m.h5")): datasets named kernel, recurrent_kernel, bias."""
+    import warnings
+
+    H, I = 5, 3
+    model = keras.Sequential([keras.Input((1, I)), keras.layers.Bidirectional(keras_lstm_layer(H, seed=70))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras advises the .keras format
+        model.save(tmp_path / "legacy.h5")
+    x, _, _ = step_inputs(H, I, seed=70)
+    expected = keras.ops.convert_to_numpy(model(x[None, None]))[0]
+    weights_file = read_weight_cells(tmp_path / "legacy.h5")
+    assert sorted(weights_file.cells) == [(0, "forward"), (0, "reverse")]
+    h = [traced(weights_file.cells[(0, d)], x, np.zeros(H), np.zeros(H))[0] for d in ("forward", "reverse")]
+    np.testing.assert_allclose(np.concatenate(h), expected, atol=TOLERANCE, rtol=0)

@@ -38,6 +38,7 @@ def inspect(
     from ..weights import read_weight_cells
     from ..weights.cells import select_key
 
+    _check_readable_type(path)
     weights_file = read_weight_cells(path, allow_unsupported=True)
     if layer is None and direction is None:
         shown = sorted(weights_file.cells) if len(weights_file.cells) == 1 else []
@@ -62,6 +63,7 @@ def convert(
 
     if output.resolve() == path.resolve():
         raise UsageError(f"-o '{output}' is the file being converted; write to another file.")
+    _check_readable_type(path)
     conversion = convert_weights(path, to, output, LayerSelection(layer, direction))
     weights = conversion.weights
     console = make_console()
@@ -76,3 +78,13 @@ def convert(
     elif weights.provenance.get("bias", "").startswith("two"):
         console.print("The two stored biases were written as their sum (the target has one bias).", markup=False)
     console.print(f"Load it with: {conversion.usage}", markup=False)
+
+
+def _check_readable_type(path: Path) -> None:
+    from ..weights import READERS
+
+    if path.suffix.lower() not in READERS:
+        raise UsageError(
+            f"'{path}' is not a weights file type lstm-trace reads; it reads {', '.join(sorted(READERS))} "
+            f"(Keras weights as .weights.h5)."
+        )

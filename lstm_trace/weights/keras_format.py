@@ -155,10 +155,11 @@ def _found_cell(h5: Any, group: str, arrays: dict[str, np.ndarray]) -> _FoundCel
 
 
 def _layer_name(h5: Any, layer_path: str) -> str:
-    """Keras 3 writes the layer's own name (`name="encoder"`) as an attribute of its `vars` group."""
+    """Keras 3 writes the layer's own name (`name="encoder"`) as an attribute of its `vars` group;
+    older files name the layer's group after it."""
     vars_group = h5.get(f"{layer_path}/vars") if layer_path else None
     name = vars_group.attrs.get("name") if vars_group is not None else None
-    return str(name) if name else layer_path
+    return str(name) if name else layer_path.rsplit("/", 1)[-1] or layer_path
 
 
 def _natural(text: str) -> list:
@@ -172,6 +173,7 @@ def _weights_file(found: list[_FoundCell], path: Path, config: Any) -> WeightsFi
     cells: dict[CellKey, LSTMWeights] = {}
     names: dict[int, str] = {}
     unsupported: list[str] = []
+    unchecked: list[str] = []
     for cell in found:
         index = layer_keys.index(cell.layer_key)
         names[index] = cell.layer_name
@@ -182,9 +184,13 @@ def _weights_file(found: list[_FoundCell], path: Path, config: Any) -> WeightsFi
         if configs is not None and cell.name in configs:
             settings = unsupported_settings(configs[cell.name])
             unsupported += [f"Layer {index} ({cell.name}) uses {setting}." for setting in settings]
+        else:
+            unchecked.append(cell.name)
     notes = ()
-    if configs is None:
+    if unchecked and configs is None:
         notes = ("The file does not store the activations; Keras' defaults are assumed (sigmoid gates, tanh).",)
+    elif unchecked:
+        notes = (f"The model config has no entry for {', '.join(unchecked)}; Keras' default activations are assumed.",)
     return WeightsFile(
         path=str(path), framework=FRAMEWORK, cells=dict(sorted(cells.items())), layer_names=names,
         unsupported=tuple(unsupported), notes=notes,
