@@ -18,6 +18,7 @@ from .step import step
 from .diagram import diagram
 from .diff import diff
 from .walk import walk
+from .weights import weights_app
 
 
 class _ErrorsToExitCodes(TyperGroup):
@@ -46,6 +47,7 @@ app.command("presets")(list_presets)
 app.command("diagram")(diagram)
 app.command("walk")(walk)
 app.command("diff")(diff)
+app.add_typer(weights_app, name="weights")
 
 
 def main() -> None:
