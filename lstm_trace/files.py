@@ -15,8 +15,10 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_atomic(path, lambda stream: stream.write(text))
 
 
-def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
+def write_atomic(path: Path, write: Callable[[TextIO], object], binary: bool = False) -> None:
     """Let `write` fill a temporary file beside `path`, then rename it into place.
+
+    With `binary=True`, `write` gets a readable binary stream (h5py reads back what it writes).
 
     A reader never sees half a file: an error or an interrupt leaves `path` as it was.
     """
@@ -34,7 +36,7 @@ def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        with os.fdopen(handle, "w+b") if binary else os.fdopen(handle, "w", encoding="utf-8") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())

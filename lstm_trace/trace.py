@@ -28,8 +28,29 @@ class GateTrace:
     bias: np.ndarray | None = None  # (H,)  b_g
 
 
+class ValuesByName:
+    """Dotted-name lookup and sizes, shared by every step trace (LSTM, variants, GRU)."""
+
+    def __getitem__(self, name: str) -> np.ndarray | None:
+        """Look a value up by its dotted name: `step["forget.act"]`, `step["c"]`."""
+        head, _, part = name.partition(".")
+        value = getattr(self, head)
+        return getattr(value, part) if part else value
+
+    def gate(self, name: str):
+        return getattr(self, name)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.h.shape[0])
+
+    @property
+    def input_size(self) -> int:
+        return int(self.x.shape[0])
+
+
 @dataclass(frozen=True)
-class StepTrace:
+class StepTrace(ValuesByName):
     """Every value of one LSTM step, named as in `stages.QUANTITIES`."""
 
     x: np.ndarray  # (I,)
@@ -48,22 +69,6 @@ class StepTrace:
     t: int = 1
     backward: BackwardTrace | None = None  # the gradients of this step, when `grad` computed them
 
-    def __getitem__(self, name: str) -> np.ndarray | None:
-        """Look a value up by its dotted name: `step["forget.act"]`, `step["c"]`."""
-        head, _, part = name.partition(".")
-        value = getattr(self, head)
-        return getattr(value, part) if part else value
-
-    def gate(self, name: str) -> GateTrace:
-        return getattr(self, name)
-
-    @property
-    def hidden_size(self) -> int:
-        return int(self.h.shape[0])
-
-    @property
-    def input_size(self) -> int:
-        return int(self.x.shape[0])
 
 
 GATE_NAMES = tuple(gate.name for gate in GATES)

@@ -19,6 +19,7 @@ from .step import step
 from .diagram import diagram
 from .diff import diff
 from .walk import walk
+from .weights import weights_app
 
 
 class _ErrorsToExitCodes(TyperGroup):
@@ -47,6 +48,7 @@ app.command("presets")(list_presets)
 app.command("diagram")(diagram)
 app.command("walk")(walk)
 app.command("diff")(diff)
+app.add_typer(weights_app, name="weights")
 app.command("grad")(grad)
 
 

@@ -15,6 +15,7 @@ from .options import (
     HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
     cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .options import Direction, Layer
 
 DEFAULT_PRESET = "seed-question"
 VARIANT_PAGES = ("peephole", "cifg", "gru")  # `explain gru` is the GRU's page
@@ -35,6 +36,8 @@ def explain(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
     variant: Variant = "lstm",
     forget_bias: ForgetBias = 0.0,
@@ -66,7 +69,7 @@ def explain(
     check_export(export)
     if preset is None and x is None:
         preset = DEFAULT_PRESET
-    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell)
+    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction)
     options = table_options(precision, max_rows, all_rows)
     console = recording_console(export)
     if stage in GRAD_TOPICS:  # the backward pass: `explain grad`, `explain carousel`

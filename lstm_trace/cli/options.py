@@ -12,6 +12,7 @@ from ..stages import STAGE_NAMES
 from ..tracer import StepInputs, resolve_inputs
 from ..variants.options import CellOptions
 from ..vectors import parse_vector
+from ..weights import PRESET_NAMES, LayerSelection
 from ..errors import UsageError
 
 INPUTS = "Inputs"
@@ -43,11 +44,27 @@ Weights = Annotated[
     Optional[str],
     typer.Option(
         "--weights", "-w",
-        help="identity (default), zeros, random, or a weights file (.npz, .json).",
+        help="identity (default), zeros, random, or a weights file: .npz, .json, PyTorch .pt/.pth, "
+        ".safetensors, Keras .keras/.weights.h5, ONNX .onnx.",
         rich_help_panel=WEIGHTS,
     ),
 ]  # fmt: skip
 Seed = Annotated[int, typer.Option("--seed", help="Seed for --weights random.", rich_help_panel=WEIGHTS)]
+Layer = Annotated[
+    Optional[str],
+    typer.Option(
+        "--layer",
+        help="The LSTM layer to take from a weights file that holds several: an index (0, 1, ...) or a name "
+        "(see `lstm-trace weights inspect FILE`).",
+        rich_help_panel=WEIGHTS,
+    ),
+]
+Direction = Annotated[
+    Optional[str],
+    typer.Option(
+        "--direction", help="forward or reverse: the cell of a bidirectional layer.", rich_help_panel=WEIGHTS
+    ),
+]
 Dtype = Annotated[
     str,
     typer.Option("--dtype", help="float64 (exact teaching numbers) or float32 (what frameworks store).", rich_help_panel=WEIGHTS),
@@ -120,7 +137,13 @@ def inputs_from_options(
     seed: int,
     dtype: str,
     cell: CellOptions | None = None,
+    layer: str | None = None,
+    direction: str | None = None,
 ) -> StepInputs:
+    if (layer is not None or direction is not None) and (weights is None or weights in PRESET_NAMES):
+        raise UsageError(
+            "--layer and --direction choose one cell of a weights file; give the file with --weights FILE."
+        )
     return resolve_inputs(
         preset=preset,
         h=None if h is None else parse_vector(h, "--h"),
@@ -131,6 +154,7 @@ def inputs_from_options(
         hidden_size=hidden_size,
         dtype=dtype,
         cell=cell,
+        selection=LayerSelection(layer, direction),
     )
 
 

@@ -18,6 +18,7 @@ from .options import (
     HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
     cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .options import Direction, Layer
 from .walk import walk
 
 
@@ -29,6 +30,8 @@ def step(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
     variant: Variant = "lstm",
     forget_bias: ForgetBias = 0.0,
@@ -66,8 +69,10 @@ def step(
     if interactive:  # the same walk as `lstm-trace walk`
         if as_json or output is not None:
             raise UsageError("--interactive walks through the stages on screen; use --json or --output without it.")
+        if layer is not None or direction is not None:
+            raise UsageError("--interactive walks a single-cell weights file; --layer and --direction are not supported there yet.")
         return walk(preset, h, x, c, hidden_size, weights, seed, dtype, precision, stage, max_rows, all_rows, export)
-    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell))
+    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction))
     if as_json or output is not None:
         from ..trace_json import write_outputs  # JSON is only imported when asked for
 

@@ -49,7 +49,11 @@ def _sizes(trace: Trace) -> str:
 
 def weights_summary(weights: dict) -> str:
     described = weights.get("description") or weights.get("mapping")
-    return f"{weights['source']}" + (f" — {described}" if described else "")
+    where = ""
+    if "layer" in weights:  # a cell chosen from a framework file
+        name = f" {weights['layer_name']!r}" if weights.get("layer_name") else ""
+        where = f" ({weights.get('framework')}, layer {weights['layer']}{name}, {weights.get('direction', 'forward')})"
+    return f"{weights['source']}{where}" + (f" — {described}" if described else "")
 
 
 def result(step: StepTrace, precision: int) -> Text:
