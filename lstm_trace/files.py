@@ -6,36 +6,31 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import IO, Callable, Iterator, TextIO
 
 from .errors import UsageError
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to a temporary file beside `path`, then rename it into place."""
-    if path.is_dir():
-        raise UsageError(f"The output path '{path}' is a directory; give a file name.")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"Cannot write '{path}': the directory '{directory}' does not exist.")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise UsageError(f"Cannot write '{path}': {error.strerror}.") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda stream: stream.write(text))
+
+
+def write_atomic(path: Path, write: Callable[[TextIO], object], binary: bool = False) -> None:
+    """Let `write` fill a temporary file beside `path`, then rename it into place.
+
+    With `binary=True`, `write` gets a readable binary stream (h5py reads back what it writes).
+
+    A reader never sees half a file: an error or an interrupt leaves `path` as it was.
+    """
+    with open_atomic(path, binary) as stream:
+        write(stream)
 
 
 @contextmanager
-def open_atomic(path: Path) -> Iterator[BinaryIO]:
-    """A binary file to stream into; it appears at `path` only once the block has finished."""
+def open_atomic(path: Path, binary: bool = False) -> Iterator[IO]:
+    """A temporary file beside `path` to stream into; it is renamed to `path` once the block ends
+    without error (`run --jsonl -o` writes step by step through it)."""
     if path.is_dir():
         raise UsageError(f"The output path '{path}' is a directory; give a file name.")
     directory = path.parent if str(path.parent) else Path(".")
@@ -46,7 +41,11 @@ def open_atomic(path: Path) -> Iterator[BinaryIO]:
     except OSError as error:
         raise UsageError(f"Cannot write '{path}': {error.strerror}.") from None
     try:
-        with os.fdopen(handle, "wb") as stream:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        with os.fdopen(handle, "w+b") if binary else os.fdopen(handle, "w", encoding="utf-8") as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

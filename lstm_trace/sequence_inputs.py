@@ -1,8 +1,8 @@
 """From what the user gave `run` to checked arrays: the sequence, the initial states and the cells.
 
 Weights and presets resolve as in `step`. A weights file that holds several cells
-(layers and/or two directions) runs as a whole stack, unless --layer/--direction
-pick one cell; the file readers that find those cells live in `weights/`.
+(layers and/or two directions, found by `weights.read_weight_cells`) runs as a whole
+stack, unless --layer/--direction pick one cell.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import weights as weight_files
 from .errors import DataError, UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
 from .sequence_trace import CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
 from .tracer import MAX_SIZE
 from .vectors import parse_vector
-from .weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, load_weights
+from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
+from .weights.cells import select_key
 
 
 @dataclass(frozen=True)
@@ -106,46 +106,28 @@ def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_si
         weights = scenario_weights(scenario)
         return {(0, "forward"): weights}, dict(weights.provenance), False
     spec = request.weights or "identity"
-    read_cells = getattr(weight_files, "read_weight_cells", None)
-    if spec in PRESET_NAMES or read_cells is None:
-        if spec in PRESET_NAMES and hidden_size is None:
+    if spec in PRESET_NAMES:
+        if hidden_size is None:
             raise UsageError(
                 f"The '{spec}' weights preset is made to fit the inputs, so it needs the hidden size: "
                 f"give --h (H = its length) or --hidden-size H."
             )
-        selection = LayerSelection(request.layer, request.direction)
-        weights = load_weights(spec, hidden_size, input_size, request.seed, selection)
+        weights = load_weights(spec, hidden_size, input_size, request.seed)
         return {(0, "forward"): weights}, dict(weights.provenance), False
-    found = read_cells(Path(spec))
-    cells = _select(found.cells, request.layer, request.direction, spec)
+    found = read_weight_cells(Path(spec))
     picked = request.layer is not None or request.direction is not None
-    provenance = {"source": str(found.path), "framework": found.framework}
-    if len(found.cells) > 1 and not picked:
-        layout = stack_layout(found.cells)
-        provenance["description"] = (
-            f"{layout.layers} layer(s), {' and '.join(layout.directions)}: run as a stack like torch.nn.LSTM"
-        )
-    elif len(cells) == 1:
-        provenance.update(next(iter(cells.values())).provenance)
-    return cells, provenance, len(found.cells) > 1 or picked
-
-
-def _select(cells: dict, layer: str | None, direction: str | None, spec: str) -> dict:
-    if layer is None and direction is None:
-        return dict(cells)
-    if direction is not None and direction not in ("forward", "reverse"):
-        raise UsageError(f"--direction {direction!r}: expected forward or reverse.")
-    chosen = {
-        key: weights
-        for key, weights in cells.items()
-        if (layer is None or str(key[0]) == str(layer)) and (direction is None or key[1] == direction)
+    if picked or len(found.cells) == 1:
+        key = select_key(found, request.layer, request.direction)
+        return {key: found.cells[key]}, dict(found.cells[key].provenance), len(found.cells) > 1 or picked
+    layout = stack_layout(found.cells)
+    provenance = {
+        "source": str(found.path),
+        "framework": found.framework,
+        "description": f"{layout.layers} layer(s), {' and '.join(layout.directions)}: run as a stack like torch.nn.LSTM",
     }
-    available = ", ".join(f"--layer {key[0]} --direction {key[1]}" for key in sorted(cells))
-    if len(chosen) != 1:
-        asked = " ".join(f"--{name} {value}" for name, value in (("layer", layer), ("direction", direction)) if value)
-        problem = "matches no cell" if not chosen else "matches several cells"
-        raise UsageError(f"{asked} {problem} of '{spec}'. It holds: {available}.")
-    return chosen
+    if found.notes:
+        provenance["notes"] = list(found.notes)
+    return dict(found.cells), provenance, True
 
 
 def parse_state(text: str, option: str) -> np.ndarray:

@@ -21,6 +21,7 @@ memory stays bounded for any T; "outputs" are left out (they are the steps' "h")
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
@@ -48,6 +49,7 @@ def header_dict(info: SequenceInfo) -> dict[str, Any]:
         "title": info.title,
         "notes": list(info.notes),
         "weights": dict(info.weights),
+        "variant": "lstm",  # the sequence engine runs the plain cell
         "sequence_length": info.sequence_length,
         "batch_size": info.batch_size,
         "batch_first": info.batch_first,
@@ -140,27 +142,28 @@ class RecordedSequence:
 
 
 def read_any(source: str) -> Trace | RecordedSequence:
-    """A trace file (or '-' for standard input): JSON or JSON Lines, a step or a sequence."""
+    """A trace file (or '-' for standard input): JSON or JSON Lines, of a step or of a sequence."""
     stream, origin = _open(source)
     codec = pick_codec()
     first = stream.readline()
     header = _parse(codec, first)
     if isinstance(header, dict) and "format" in header and "steps" not in header:
-        records = _lines(stream, codec, origin)
+        records: Iterable[Any] = _lines(stream, codec, origin)  # read as the steps are asked for
     else:
+        with _closing(stream):
+            data = first + stream.read()
+        if not data.strip():
+            raise DataError(f"The {origin} is empty; expected an {FORMAT} trace (JSON written by step or run --json).")
         try:
-            content = codec.loads(first + stream.read())
+            header = codec.loads(data)
         except ValueError as error:
             raise DataError(f"The {origin} is not valid JSON ({error}); expected an {FORMAT} trace.") from None
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
-        if not (isinstance(content, dict) and "sequence_length" in content):
-            return trace_from_dict(content, origin)
-        header, records = content, content.get("steps")
+        if not (isinstance(header, dict) and "sequence_length" in header):
+            return trace_from_dict(header, origin)
+        records = header.get("steps")
         if not isinstance(records, list):
             raise DataError(f"In the {origin}, \"steps\" must be a list of steps.")
-    if "sequence_length" not in header:  # JSON Lines of step-style traces
+    if "sequence_length" not in header:  # JSON Lines of a step-style trace
         return trace_from_dict({**header, "steps": list(records)}, origin)
     info = info_from_header(header, origin)
     return RecordedSequence(info, chunks_from_records(info, records, origin))
@@ -188,13 +191,20 @@ def _parse(codec, line: bytes) -> Any:
 
 
 def _lines(stream: BinaryIO, codec, origin: str) -> Iterator[Any]:
-    try:
+    with _closing(stream):
         for number, line in enumerate(stream, start=2):
             if line.strip():
                 try:
                     yield codec.loads(line)
                 except ValueError as error:
                     raise DataError(f"Line {number} of the {origin} is not valid JSON ({error}).") from None
+
+
+@contextmanager
+def _closing(stream: BinaryIO) -> Iterator[BinaryIO]:
+    """Close a trace file when done with it; standard input stays open."""
+    try:
+        yield stream
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

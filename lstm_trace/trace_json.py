@@ -10,6 +10,13 @@
 Field names come from `stages.QUANTITIES` (a dotted name is a nested object).
 Fields may be added, never renamed. Floats are written in full (shortest
 round-trip repr), so reading a trace back gives the very same numbers.
+
+Variants (issue 6) add `"variant"` ("lstm", "peephole", "cifg", "gru") and
+`"cell_options"` at the top; their steps carry the fields of the variant's layout
+(`stages.layout_for`). A trace without them is a plain LSTM trace, read as before.
+A `"variant": "gru"` step has no cell state:
+    {"t", "x", "h_prev", "reset": {"wx", "wh", "bias", "preact", "act"}, "update": {...},
+     "new": {"wx", "bias", "wh", "bias_h", "h_part", "gated", "preact", "act"}, "keep", "write", "h"}
 """
 
 from __future__ import annotations
@@ -21,18 +28,20 @@ from typing import Any
 
 import numpy as np
 
+from .backward_json import backward_from_dict, backward_to_dict
 from .errors import DataError, UsageError
-from .files import write_text_atomic
-from .stages import QUANTITIES
-from .trace import GATE_NAMES, GateTrace, StepTrace, Trace
+from .files import write_atomic
+from .stages import PLAIN_LAYOUT, QUANTITIES, Layout, layout_for
+from .trace import GateTrace, StepTrace, Trace
+from .variants.options import CellOptions
 from .weights import DTYPES
 
 FORMAT = "lstm-trace/1"
-_OPTIONAL_GATE_PARTS = ("wz", "bias")  # informative; traces from other writers may omit them
+_OPTIONAL_GATE_PARTS = ("wz", "bias", "wx", "wh")  # informative; traces from other writers may omit them
 
 
-def trace_to_dict(trace: Trace) -> dict[str, Any]:
-    return {
+def trace_to_dict(trace: Trace, with_steps: bool = True) -> dict[str, Any]:
+    content = {
         "format": FORMAT,
         "hidden_size": trace.hidden_size,
         "input_size": trace.input_size,
@@ -40,13 +49,19 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
         "title": trace.title,
         "notes": list(trace.notes),
         "weights": dict(trace.weights),
-        "steps": [step_to_dict(step) for step in trace.steps],
+        "variant": trace.variant,
+        "cell_options": trace.cell.to_dict(),
     }
+    if with_steps:
+        quantities = layout_for(trace.cell).quantities
+        content["steps"] = [step_to_dict(step, quantities) for step in trace.steps]
+    return content
 
 
-def step_to_dict(step: StepTrace) -> dict[str, Any]:
+def step_to_dict(step: StepTrace, quantities=QUANTITIES) -> dict[str, Any]:
+    """The step's fields by the registry of its cell (`layout_for(trace.cell).quantities`)."""
     content: dict[str, Any] = {"t": step.t}
-    for name in QUANTITIES:
+    for name in quantities:
         value = step[name]
         if value is None:
             continue
@@ -55,6 +70,9 @@ def step_to_dict(step: StepTrace) -> dict[str, Any]:
             content.setdefault(head, {})[part] = value.tolist()
         else:
             content[head] = value.tolist()
+    backward = getattr(step, "backward", None)  # only plain steps from `grad` have gradients
+    if backward is not None:
+        content["backward"] = backward_to_dict(backward)
     return content
 
 
@@ -62,13 +80,38 @@ def dumps(trace: Trace) -> str:
     return json.dumps(trace_to_dict(trace), allow_nan=False)
 
 
-def write_outputs(trace: Trace, to_stdout: bool, path: Path | None) -> None:
+def dump(trace: Trace, stream, extra: dict[str, Any] | None = None) -> None:
+    """Write the trace as JSON one array at a time, never as one huge string.
+
+    (`json.dump` also streams, but through the pure-Python encoder: 4x slower.)
+    `extra` adds top-level fields (such as `grad`'s "through_time" block).
+    """
+    header = {**trace_to_dict(trace, with_steps=False), **(extra or {})}
+    quantities = layout_for(trace.cell).quantities
+    stream.write(json.dumps(header, allow_nan=False)[:-1] + ', "steps": [')
+    for k, step in enumerate(trace.steps):
+        stream.write(", " if k else "")
+        _dump_object(step_to_dict(step, quantities), stream)
+    stream.write("]}\n")
+
+
+def _dump_object(content: dict, stream) -> None:
+    stream.write("{")
+    for k, (key, value) in enumerate(content.items()):
+        stream.write((", " if k else "") + json.dumps(key) + ": ")
+        if isinstance(value, dict):
+            _dump_object(value, stream)
+        else:
+            stream.write(json.dumps(value, allow_nan=False))
+    stream.write("}")
+
+
+def write_outputs(trace: Trace, to_stdout: bool, path: Path | None, extra: dict[str, Any] | None = None) -> None:
     """The trace as JSON to a file (atomically) and/or to standard output."""
-    text = dumps(trace)
     if path is not None:
-        write_text_atomic(path, text)
+        write_atomic(path, lambda stream: dump(trace, stream, extra))
     if to_stdout:
-        sys.stdout.write(text + "\n")
+        dump(trace, sys.stdout, extra)
         sys.stdout.flush()
 
 
@@ -91,6 +134,8 @@ def read_trace(source: str) -> Trace:
 
 
 def loads(text: str, origin: str = "trace") -> Trace:
+    if not text.strip():
+        raise DataError(f"The {origin} is empty; expected an {FORMAT} trace (JSON written by step --json).")
     content = _json_lines(text, origin)
     if content is None:
         try:
@@ -126,7 +171,8 @@ def step_from_dict(
     content: Any, where: str, hidden_size: int, input_size: int, dtype: str, origin: str = "trace"
 ) -> StepTrace:
     """One step object of a trace, checked against the sizes it must have."""
-    sizes = {"(H,)": hidden_size, "(I,)": input_size, "(H+I,)": hidden_size + input_size}
+    H, I = hidden_size, input_size
+    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": H, "(P+I,)": H + I}  # the plain cell: P = H
     return _step_from_dict(content, where, sizes, dtype, origin)
 
 
@@ -145,38 +191,78 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
     steps = content.get("steps")
     if not isinstance(steps, list) or not steps:
         raise DataError(f"In the {origin}, \"steps\" must be a non-empty list of steps.")
-    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I}
+    title, notes = content.get("title"), content.get("notes", [])
+    if title is not None and not isinstance(title, str):
+        raise DataError(f"In the {origin}, \"title\" must be a string, found {type(title).__name__}.")
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise DataError(f"In the {origin}, \"notes\" must be a list of strings.")
+    cell = _cell_options(content, origin)
+    layout = layout_for(cell)
+    P = cell.proj_size or H  # the length of h: P with a projection
+    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
     return Trace(
         hidden_size=H,
         input_size=I,
         dtype=dtype,
         weights=weights,
-        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin) for k, step in enumerate(steps)),
-        title=content.get("title"),
-        notes=tuple(str(note) for note in content.get("notes", [])),
+        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin, layout) for k, step in enumerate(steps)),
+        title=title,
+        notes=tuple(notes),
+        cell=cell,
     )
 
 
-def _step_from_dict(content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str) -> StepTrace:
+def _cell_options(content: dict, origin: str) -> CellOptions:
+    """The variant and its options; a trace without them is the plain LSTM."""
+    variant = content.get("variant", "lstm")
+    options = content.get("cell_options", {"variant": variant})
+    cell = CellOptions.from_dict({"variant": variant, **options} if isinstance(options, dict) else options, origin)
+    if cell.variant != variant:
+        raise DataError(f"In the {origin}, \"variant\" is {variant!r} but \"cell_options\" says {cell.variant!r}.")
+    return cell
+
+
+def _step_classes(layout: Layout) -> tuple[type, type]:
+    if layout is PLAIN_LAYOUT:
+        return StepTrace, GateTrace
+    from .variants.trace import trace_classes
+
+    return trace_classes(layout.variant)
+
+
+def _step_from_dict(
+    content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str, layout: Layout = PLAIN_LAYOUT
+) -> StepTrace:
     if not isinstance(content, dict):
         raise DataError(f"In the {origin}, {where} must be an object, found {type(content).__name__}.")
     values: dict[str, Any] = {}
-    for name, quantity in QUANTITIES.items():
+    for name, quantity in layout.quantities.items():
         head, _, part = name.partition(".")
         block = content.get(head)
         raw = block.get(part) if part and isinstance(block, dict) else (None if part else block)
         if raw is None and part in _OPTIONAL_GATE_PARTS:
             continue
         values[name] = _vector(raw, f"{where}.{name}", sizes[quantity.shape], dtype, origin)
-    gates = {
-        gate: GateTrace(**{part: values.get(f"{gate}.{part}") for part in ("preact", "act", "wz", "bias")})
-        for gate in GATE_NAMES
-    }
+    step_class, gate_class = _step_classes(layout)
+    parts = {gate: {"preact": None, "act": None} for gate in layout.gates}  # cifg's input gate has act alone
+    for name, value in values.items():
+        head, _, part = name.partition(".")
+        if part:
+            parts[head][part] = value
+    gates = {gate: gate_class(**gate_parts) for gate, gate_parts in parts.items()}
     plain = {name: value for name, value in values.items() if "." not in name}
     t = content.get("t", 1)
     if not isinstance(t, int) or isinstance(t, bool):
         raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
-    return StepTrace(**plain, **gates, t=t)
+    backward = backward_from_dict(content.get("backward"), f"{where}.backward", sizes["(H,)"], sizes["(I,)"], dtype, origin)
+    if backward is None:
+        return step_class(**plain, **gates, t=t)
+    if step_class is not StepTrace:
+        raise DataError(
+            f"In the {origin}, {where} has a \"backward\" block, but gradients are traced for the plain LSTM "
+            f"only, not for this {layout.variant} cell."
+        )
+    return StepTrace(**plain, **gates, t=t, backward=backward)
 
 
 def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndarray:
@@ -186,7 +272,11 @@ def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndar
         raise DataError(f"In the {origin}, {where} must be a list of numbers.")
     if len(raw) != size:
         raise DataError(f"In the {origin}, {where} has {len(raw)} numbers; expected {size}.")
-    return np.array(raw, dtype=dtype)
+    with np.errstate(over="ignore"):  # a float64 too large for float32 becomes inf, caught below
+        vector = np.array(raw, dtype=dtype)
+    if not np.all(np.isfinite(vector)):
+        raise DataError(f"In the {origin}, {where} holds a number that is not finite in {dtype}.")
+    return vector
 
 
 def _positive_int(content: dict, key: str, origin: str) -> int:

@@ -15,6 +15,7 @@ from .cell import lstm_step
 from .errors import UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
 from .trace import Trace
+from .variants.options import PLAIN, CellOptions
 from .weights import DTYPES, LayerSelection, LSTMWeights, load_weights
 
 # 4 gates × H × (H+I) float64 values: at H = I = 8192 that is already 4 GiB.
@@ -23,12 +24,13 @@ MAX_SIZE = 8192
 
 @dataclass(frozen=True)
 class StepInputs:
-    weights: LSTMWeights
+    weights: LSTMWeights  # or GRUWeights for --variant gru
     x: np.ndarray  # (I,)
-    h_prev: np.ndarray  # (H,)
-    c_prev: np.ndarray  # (H,)
+    h_prev: np.ndarray  # (H,), or (P,) with a projection
+    c_prev: np.ndarray | None  # (H,); None for a GRU, which has no cell state
     title: str | None = None
     notes: tuple[str, ...] = ()  # what was assumed, said on screen and kept in the trace
+    cell: CellOptions = PLAIN  # which cell to run: variants and their options (issue 6)
 
 
 def resolve_inputs(
@@ -42,8 +44,17 @@ def resolve_inputs(
     hidden_size: int | None = None,
     dtype: str = "float64",
     selection: LayerSelection = LayerSelection(),
+    cell: CellOptions | None = None,
+    x_option: str = "--x",  # how errors name x: `grad --xs` passes "each step of --xs"
 ) -> StepInputs:
     """Fill in what the user left out: explicit options win over the preset's values."""
+    if cell is not None and not cell.is_plain:  # a variant: GRU weights, peepholes, a projection
+        from .variants.inputs import resolve_variant_inputs
+
+        return resolve_variant_inputs(
+            cell=cell, preset=preset, h=h, x=x, c=c, weights=weights, seed=seed,
+            hidden_size=hidden_size, dtype=dtype, selection=selection,
+        )  # fmt: skip
     if dtype not in DTYPES:
         raise UsageError(f"--dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
     scenario = load_scenario(preset) if preset else None
@@ -68,7 +79,7 @@ def resolve_inputs(
     else:
         loaded = load_weights(weights or "identity", hidden_size, len(x), seed, selection)
 
-    notes = []
+    notes = _plain_weights_notes(loaded)
     H = loaded.hidden_size
     if h is None:
         h = np.zeros(H)
@@ -76,7 +87,7 @@ def resolve_inputs(
     if c is None:
         c = np.zeros(H)
         notes.append("C_(t-1) was not given, so it is assumed to be zeros.")
-    _check_fits(loaded, x=x, h=h, c=c)
+    _check_fits(loaded, x=x, h=h, c=c, x_option=x_option)
     return StepInputs(
         weights=loaded.astype(dtype),
         x=x.astype(dtype),
@@ -89,7 +100,12 @@ def resolve_inputs(
 
 def trace_step(inputs: StepInputs) -> Trace:
     """Run the cell once on resolved inputs and wrap the step with its provenance."""
-    step = lstm_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev)
+    if inputs.cell.is_plain:
+        step = lstm_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev)
+    else:
+        from .variants.step import cell_step
+
+        step = cell_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev, inputs.cell)
     return Trace(
         hidden_size=inputs.weights.hidden_size,
         input_size=inputs.weights.input_size,
@@ -98,7 +114,20 @@ def trace_step(inputs: StepInputs) -> Trace:
         steps=(step,),
         title=inputs.title,
         notes=inputs.notes,
+        cell=inputs.cell,
     )
+
+
+def _plain_weights_notes(weights: LSTMWeights) -> list[str]:
+    """Weights made for a variant: a projection does not fit the plain cell, peepholes would go unused."""
+    if weights.projection is not None:
+        raise UsageError(
+            f"The weights ({weights.source}) project h to P = {weights.h_size} entries (W_hr is "
+            f"{weights.h_size} × {weights.hidden_size}): add --proj-size {weights.h_size} to trace an LSTM with a projection."
+        )
+    if weights.peepholes is not None:
+        return ["The weights hold peephole weights p_f, p_i, p_o, which the plain LSTM does not use: add --variant peephole to use them."]
+    return []
 
 
 def _check_size(size: int, what: str) -> None:
@@ -106,9 +135,9 @@ def _check_size(size: int, what: str) -> None:
         raise UsageError(f"{what} is {size}; it must be between 1 and {MAX_SIZE}.")
 
 
-def _check_fits(weights: LSTMWeights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> None:
+def _check_fits(weights: LSTMWeights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray, x_option: str = "--x") -> None:
     H, I = weights.hidden_size, weights.input_size
-    for option, vector, size, letter in (("--x", x, I, "I"), ("--h", h, H, "H"), ("--c", c, H, "H")):
+    for option, vector, size, letter in ((x_option, x, I, "I"), ("--h", h, H, "H"), ("--c", c, H, "H")):
         if vector.shape != (size,):
             raise UsageError(
                 f"{option} has shape {shape_text(vector.shape)}, but the weights ({weights.source}) "

@@ -22,17 +22,17 @@ def parse_vector(text: str, option: str) -> np.ndarray:
     stripped = text.strip()
     if stripped.startswith("@"):
         return _read_vector_file(Path(stripped[1:]), option)
-    return _parse_numbers(stripped, option, where=f"{option} {text!r}", error=UsageError)
+    return _parse_numbers(stripped, where=f"{option} {text!r}", error=UsageError)
 
 
-def _parse_numbers(text: str, option: str, where: str, error: type[Exception]) -> np.ndarray:
+def _parse_numbers(text: str, where: str, error: type[Exception]) -> np.ndarray:
     body = text.strip()
     if body[:1] in "[(" and body[-1:] in "])":
         body = body[1:-1].strip()
     if not body:
         raise error(f"{where} is empty; expected numbers such as 0,0.5,0.1.")
     tokens = _SEPARATORS.split(body.strip(", "))
-    if "" in tokens or ",," in body.replace(" ", ""):
+    if ",," in body.replace(" ", ""):  # "1,,2" splits cleanly but is surely a typo
         raise error(f"{where} has an empty entry between commas; expected numbers such as 0,0.5,0.1.")
     values = []
     for position, token in enumerate(tokens, start=1):
@@ -59,8 +59,8 @@ def _read_vector_file(path: Path, option: str) -> np.ndarray:
     where = f"{option} file '{path}'"
     if not path.exists():
         raise UsageError(f"{where} does not exist.")
-    if not path.is_file():
-        raise UsageError(f"{where} is not a file.")
+    if path.is_dir():  # pipes such as <(...) are fine; directories are not
+        raise UsageError(f"{where} is a directory, not a file.")
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
@@ -82,7 +82,7 @@ def _read_vector_file(path: Path, option: str) -> np.ndarray:
         ):
             raise DataError(f"{where} must hold a JSON list of numbers, such as [0, 0.5, 0.1].")
         return _finite(np.array(loaded, dtype=np.float64), where, DataError)
-    return _parse_numbers(text, option, where=where, error=DataError)
+    return _parse_numbers(text, where=where, error=DataError)
 
 
 def _as_vector(loaded: np.ndarray, where: str) -> np.ndarray:
@@ -110,8 +110,8 @@ def parse_sequence(text: str, option: str, allow_batch: bool = False) -> np.ndar
     if stripped.startswith("@"):
         path = Path(stripped[1:])
         where = f"{option} file '{path}'"
-        if not path.is_file():
-            raise UsageError(f"{where} does not exist or is not a file.")
+        if not path.exists() or path.is_dir():
+            raise UsageError(f"{where} does not exist or is a directory.")
         if path.suffix.lower() == ".npy":
             try:
                 loaded = np.load(path, allow_pickle=False)
@@ -143,7 +143,7 @@ def parse_sequence(text: str, option: str, allow_batch: bool = False) -> np.ndar
 
 def _parse_rows(lines: list[str], where: str, error: type[Exception]) -> np.ndarray:
     rows = [
-        _parse_numbers(line, where, where=f"{where}, step {t}", error=error)
+        _parse_numbers(line, where=f"{where}, step {t}", error=error)
         for t, line in enumerate((line for line in lines if line.strip()), start=1)
     ]
     if not rows:

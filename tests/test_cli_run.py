@@ -6,15 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from lstm_trace import lstm_step, presets, read_trace
-from lstm_trace import weights as weight_files
 from tests.conftest import ROOT
-from tests.torch_lstm import cells_from_torch
+from tests.torch_lstm import torch_per_step_states
 
 XS = [[0.1, 0.2], [0.3, -0.4], [-0.5, 0.9], [0.7, 0.0], [0.25, -0.75]]
 XS_INLINE = ";".join(",".join(str(v) for v in row) for row in XS)
@@ -238,25 +235,18 @@ def test_closing_the_pipe_early_is_quiet(tmp_path):
     assert process.returncode == 0 and b"Traceback" not in stderr, stderr
 
 
-# ---- a file with several cells (the weights readers provide read_weight_cells) ---------------
+# ---- a file with several cells: a real PyTorch state_dict, read by the weights readers ----------
 
 
 @pytest.fixture
-def stacked_file(monkeypatch, tmp_path):
-    """A 2-layer bidirectional torch.nn.LSTM behind `read_weight_cells`, as the framework readers return it."""
+def stacked_file(tmp_path):
+    """A 2-layer bidirectional torch.nn.LSTM saved with torch.save, as a user would."""
     import torch
 
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(2, 3, num_layers=2, bidirectional=True)
     path = tmp_path / "model.pt"
-    path.write_bytes(b"read by the stand-in reader below")
-    cells = cells_from_torch(lstm)
-
-    def read_weight_cells(where):
-        assert str(where) == str(path)
-        return SimpleNamespace(path=where, framework="pytorch", cells=cells)
-
-    monkeypatch.setattr(weight_files, "read_weight_cells", read_weight_cells, raising=False)
+    torch.save(lstm.state_dict(), path)
     return lstm, path
 
 
@@ -276,8 +266,12 @@ def test_a_stacked_file_runs_like_torch_lstm(cli, stacked_file, tmp_path):
     np.testing.assert_allclose(content["outputs"]["output"], output.numpy(), rtol=0, atol=1e-5)
     np.testing.assert_allclose(content["outputs"]["h_n"], h_n.numpy(), rtol=0, atol=1e-5)
     np.testing.assert_allclose(content["outputs"]["c_n"], c_n.numpy(), rtol=0, atol=1e-5)
-    top = [s["h"] for s in content["steps"] if (s["layer"], s["direction"]) == (1, "forward")]
-    np.testing.assert_allclose(top, output.numpy()[:, :3], rtol=0, atol=1e-5)
+    # h_t and C_t of every step of every cell, against torch run one step at a time
+    reference = torch_per_step_states(lstm, np.array(XS, dtype=np.float32)[:, None, :])
+    for (layer, direction), (hs, cs) in reference.items():
+        steps = sorted((s for s in content["steps"] if (s["layer"], s["direction"]) == (layer, direction)), key=lambda s: s["t"])
+        np.testing.assert_allclose([s["h"] for s in steps], hs[:, 0], rtol=0, atol=1e-5)
+        np.testing.assert_allclose([s["c"] for s in steps], cs[:, 0], rtol=0, atol=1e-5)
 
     screen = cli("run", "--xs", XS_INLINE, "--weights", str(path), "--dtype", "float32")
     assert screen.exit_code == 0, screen.output
@@ -306,6 +300,6 @@ def test_layer_and_direction_pick_one_cell(cli, stacked_file):
         output, _ = single(torch.from_numpy(hidden[::-1].copy()))
     np.testing.assert_allclose(content["outputs"]["output"], output.numpy()[::-1], rtol=0, atol=1e-5)
     missing = cli("run", "--xs", XS_INLINE, "--weights", str(path), "--layer", "5")
-    assert missing.exit_code == 2 and "matches no cell" in missing.output and "--layer 1 --direction reverse" in missing.output
+    assert missing.exit_code == 2 and "matches no LSTM layer" in missing.output and "(forward, reverse)" in missing.output
     several = cli("run", "--xs", XS_INLINE, "--weights", str(path), "--direction", "forward")
-    assert several.exit_code == 2 and "matches several cells" in several.output
+    assert several.exit_code == 2 and "holds 2 LSTM layers; choose one with --layer" in several.output

@@ -79,3 +79,14 @@ def test_not_json():
         trace_from_json("{nope")
 
 
+
+
+def test_streamed_json_equals_the_one_shot_json():
+    import io
+
+    from lstm_trace.trace_json import dump
+
+    trace = trace_step(resolve_inputs(preset="long-memory"))
+    stream = io.StringIO()
+    dump(trace, stream)
+    assert json.loads(stream.getvalue()) == json.loads(trace_to_json(trace))

@@ -47,7 +47,7 @@ def test_typed_mistakes_are_usage_errors(text, fragment):
 def test_file_mistakes(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         parse_vector(f"@{tmp_path / 'nope.npy'}", "--x")
-    with pytest.raises(UsageError, match="is not a file"):
+    with pytest.raises(UsageError, match="is a directory"):
         parse_vector(f"@{tmp_path}", "--x")
     np.save(tmp_path / "m.npy", np.zeros((2, 2)))
     with pytest.raises(DataError, match=r"shape \(2, 2\); expected a 1-D vector"):

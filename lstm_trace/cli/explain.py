@@ -5,20 +5,30 @@ from __future__ import annotations
 import typer
 from typing import Annotated
 
-from ..render.console import make_console
-from ..stages import GATE_BY_NAME, STAGE_BY_NAME, STAGE_NAMES, STAGES
-from ..tracer import trace_step
+from ..errors import UsageError
+from ..stages import GATE_BY_NAME, GRAD_TOPICS, STAGE_BY_NAME, STAGE_NAMES, STAGES, layout_for
+from ..tracer import StepInputs, trace_step
 from ..weights import presets
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
-    check_stage, inputs_from_options, table_options,
+    AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore, HiddenSize,
+    HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
+    cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .options import Direction, Layer
 
 DEFAULT_PRESET = "seed-question"
+VARIANT_PAGES = ("peephole", "cifg", "gru")  # `explain gru` is the GRU's page
 
 
 def explain(
-    stage: Annotated[str, typer.Argument(help=f"One of {', '.join(STAGE_NAMES)}, or all.")] = "all",
+    stage: Annotated[
+        str,
+        typer.Argument(
+            help=f"One of {', '.join(STAGE_NAMES)}, or all; or variant (the page of --variant), peephole, cifg, gru; "
+            f"or {', '.join(GRAD_TOPICS)} for the backward pass."
+        ),
+    ] = "all",
     preset: Preset = None,
     h: HPrev = None,
     x: X = None,
@@ -26,28 +36,85 @@ def explain(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
+    variant: Variant = "lstm",
+    forget_bias: ForgetBias = 0.0,
+    cell_clip: CellClip = None,
+    preact_clip: PreactClip = None,
+    proj_size: ProjSize = None,
+    gate_activation: GateActivation = "sigmoid",
+    cell_activation: CellActivation = "tanh",
+    gru_reset_before: GruResetBefore = False,
     precision: Precision = 4,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
+    export: ExportOption = None,
 ) -> None:
     """Explain a stage: what it does, why, its equation, a common mistake, and your numbers.
 
     The worked example uses the seed-question preset unless you give --preset or --x.
+    With --variant (or `explain peephole`, `explain gru`, ...) it explains that cell.
     """
+    if stage in VARIANT_PAGES:
+        if variant not in ("lstm", stage):
+            raise UsageError(f"`explain {stage}` shows the {stage} page; it cannot be combined with --variant {variant}.")
+        variant, stage = stage, "variant"
+    cell = cell_from_options(
+        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
+    )
+    layout = layout_for(cell)
+    check_stage(stage, (*layout.stage_names, "all", "variant", *VARIANT_PAGES, *GRAD_TOPICS))
+    check_export(export)
+    if preset is None and x is None:
+        preset = DEFAULT_PRESET
+    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction)
+    options = table_options(precision, max_rows, all_rows)
+    console = recording_console(export)
+    if stage in GRAD_TOPICS:  # the backward pass: `explain grad`, `explain carousel`
+        from .explain_grad import explain_backward
+
+        views = explain_backward(stage, inputs, options)
+    elif cell.is_plain and stage != "variant":
+        views = _explain_plain(stage, inputs, seed, dtype, options)
+    else:
+        views = _explain_variant(stage, inputs, options)
+    for view in views:
+        console.print(view)
+    save_export(console, export)
+
+
+def _explain_plain(stage: str, inputs: StepInputs, seed: int, dtype: str, options) -> list:
     from ..render.explain import explain_view
     from ..worked import contrast, unit_sum
 
-    check_stage(stage, (*STAGE_NAMES, "all"))
-    if preset is None and x is None:
-        preset = DEFAULT_PRESET
-    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
     trace = trace_step(inputs)
     step = trace.steps[0]
     shown = STAGES if stage == "all" else (STAGE_BY_NAME[stage],)
     versus = contrast(step, presets.random(trace.hidden_size, trace.input_size, seed).astype(dtype))
-    console = make_console()
+    views = []
     for each in shown:
         unit = unit_sum(inputs.weights, step, each.name) if each.name in GATE_BY_NAME else None
-        for view in explain_view(each, trace, unit, versus, table_options(precision, max_rows, all_rows)):
-            console.print(view)
+        views += explain_view(each, trace, unit, versus, options)
+    return views
+
+
+def _explain_variant(stage: str, inputs: StepInputs, options) -> list:
+    """The variant's page (stage `all` or `variant`), then its stages (`all` or one)."""
+    from ..render.variant_explain import variant_page, variant_stage_view
+    from ..variants.pages import pages_for
+    from ..variants.worked import plain_comparison, projection_sum, worked_unit
+
+    trace = trace_step(inputs)
+    layout = layout_for(inputs.cell)
+    unit = worked_unit(trace.steps[0])
+    projection = None if inputs.cell.variant == "gru" else projection_sum(inputs.weights, trace.steps[0], unit)
+    views = []
+    if stage in ("all", "variant"):
+        comparison = None if inputs.cell.is_plain else plain_comparison(inputs)
+        views += variant_page(trace, layout, pages_for(inputs.cell), comparison, projection, options, unit)
+    if stage != "variant":
+        for each in layout.stages if stage == "all" else (layout.stage_by_name[stage],):
+            views += variant_stage_view(each, trace, layout, projection, options, unit)
+    return views

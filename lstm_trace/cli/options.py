@@ -10,12 +10,15 @@ from typing import Annotated
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES
 from ..tracer import StepInputs, resolve_inputs
+from ..variants.options import CellOptions
 from ..vectors import parse_vector
+from ..weights import PRESET_NAMES, LayerSelection
 from ..errors import UsageError
 
 INPUTS = "Inputs"
 WEIGHTS = "Weights"
 DISPLAY = "Display"
+CELL = "Cell variant"
 
 Preset = Annotated[
     Optional[str],
@@ -41,11 +44,27 @@ Weights = Annotated[
     Optional[str],
     typer.Option(
         "--weights", "-w",
-        help="identity (default), zeros, random, or a weights file (.npz, .json).",
+        help="identity (default), zeros, random, or a weights file: .npz, .json, PyTorch .pt/.pth, "
+        ".safetensors, Keras .keras/.weights.h5, ONNX .onnx.",
         rich_help_panel=WEIGHTS,
     ),
 ]  # fmt: skip
 Seed = Annotated[int, typer.Option("--seed", help="Seed for --weights random.", rich_help_panel=WEIGHTS)]
+Layer = Annotated[
+    Optional[str],
+    typer.Option(
+        "--layer",
+        help="The LSTM layer to take from a weights file that holds several: an index (0, 1, ...) or a name "
+        "(see `lstm-trace weights inspect FILE`).",
+        rich_help_panel=WEIGHTS,
+    ),
+]
+Direction = Annotated[
+    Optional[str],
+    typer.Option(
+        "--direction", help="forward or reverse: the cell of a bidirectional layer.", rich_help_panel=WEIGHTS
+    ),
+]
 Dtype = Annotated[
     str,
     typer.Option("--dtype", help="float64 (exact teaching numbers) or float32 (what frameworks store).", rich_help_panel=WEIGHTS),
@@ -59,6 +78,54 @@ MaxRows = Annotated[
 ]
 AllRows = Annotated[bool, typer.Option("--all-rows", help="Show every unit, however many.", rich_help_panel=DISPLAY)]
 
+# The cell variant and its run-time options (issue 6). Names are checked by CellOptions.check,
+# so a wrong one gets the project's own message and exit code 2.
+Variant = Annotated[
+    str, typer.Option("--variant", help="lstm (default), peephole, cifg (i = 1 - f) or gru.", rich_help_panel=CELL)
+]
+ForgetBias = Annotated[
+    float,
+    typer.Option("--forget-bias", help="B added inside the forget sigmoid at run time, not stored (TensorFlow's forget_bias).", rich_help_panel=CELL),
+]
+CellClip = Annotated[
+    Optional[float], typer.Option("--cell-clip", help="Clip C_t to [-V, V] (TensorFlow's cell_clip).", rich_help_panel=CELL)
+]
+PreactClip = Annotated[
+    Optional[float],
+    typer.Option("--preact-clip", help="Clip every pre-activation to [-V, V] before its activation (ONNX's clip).", rich_help_panel=CELL),
+]
+ProjSize = Annotated[
+    Optional[int],
+    typer.Option("--proj-size", help="Project h_t = W_hr (o ⊙ tanh(C_t)) to P < H entries (PyTorch's proj_size); needs --hidden-size H with a preset.", rich_help_panel=CELL),
+]
+GateActivation = Annotated[
+    str, typer.Option("--gate-activation", help="sigmoid (default) or hard_sigmoid = clip(0.2x + 0.5, 0, 1).", rich_help_panel=CELL)
+]
+CellActivation = Annotated[
+    str, typer.Option("--cell-activation", help="tanh (default), relu or softsign: for C~_t and for C_t.", rich_help_panel=CELL)
+]
+GruResetBefore = Annotated[
+    bool,
+    typer.Option("--gru-reset-before", help="GRU: r multiplies h before W_hn (Cho et al. 2014), not after (PyTorch).", rich_help_panel=CELL),
+]
+
+
+def cell_from_options(
+    variant: str,
+    forget_bias: float,
+    cell_clip: float | None,
+    preact_clip: float | None,
+    proj_size: int | None,
+    gate_activation: str,
+    cell_activation: str,
+    gru_reset_before: bool,
+) -> CellOptions:
+    return CellOptions(
+        variant=variant, forget_bias=forget_bias, cell_clip=cell_clip, preact_clip=preact_clip,
+        proj_size=proj_size, gate_activation=gate_activation, cell_activation=cell_activation,
+        gru_reset_before=gru_reset_before,
+    ).check()  # fmt: skip
+
 
 def inputs_from_options(
     preset: str | None,
@@ -69,7 +136,14 @@ def inputs_from_options(
     weights: str | None,
     seed: int,
     dtype: str,
+    cell: CellOptions | None = None,
+    layer: str | None = None,
+    direction: str | None = None,
 ) -> StepInputs:
+    if (layer is not None or direction is not None) and (weights is None or weights in PRESET_NAMES):
+        raise UsageError(
+            "--layer and --direction choose one cell of a weights file; give the file with --weights FILE."
+        )
     return resolve_inputs(
         preset=preset,
         h=None if h is None else parse_vector(h, "--h"),
@@ -79,6 +153,8 @@ def inputs_from_options(
         seed=seed,
         hidden_size=hidden_size,
         dtype=dtype,
+        cell=cell,
+        selection=LayerSelection(layer, direction),
     )
 
 

@@ -175,7 +175,7 @@ def _writers(files: contextlib.ExitStack, info, to_stdout: bool, output: Path | 
 
     writers = []
     if output is not None:
-        writers.append(TraceWriter(files.enter_context(open_atomic(output)), info, lines))
+        writers.append(TraceWriter(files.enter_context(open_atomic(output, binary=True)), info, lines))
     if to_stdout:
         sys.stdout.flush()
         writers.append(TraceWriter(sys.stdout.buffer, info, lines))

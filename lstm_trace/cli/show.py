@@ -7,8 +7,9 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..render.console import make_console
 from ..render.step import step_view
+from ..stages import layout_for
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
 
 
@@ -20,16 +21,26 @@ def show(
     ] = None,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
+    export: ExportOption = None,
 ) -> None:
-    """Show a saved JSON trace as tables (a sequence trace, JSON or JSON Lines, as `run` shows it)."""
+    """Show a saved JSON trace as tables (a sequence trace from `run`, JSON or JSON Lines, as `run` shows it)."""
     from ..sequence_json import RecordedSequence, read_any
 
-    check_stage(stage)
+    check_export(export)
     trace = read_any(source)
-    console = make_console()
     if isinstance(trace, RecordedSequence):
         from .run import show_sequence
 
-        return show_sequence(trace, console, stage, table_options(precision, max_rows, all_rows))
+        console = recording_console(export)
+        show_sequence(trace, console, stage, table_options(precision, max_rows, all_rows))
+        return save_export(console, export)
+    check_stage(stage, layout_for(trace.cell).stage_names)  # a variant's trace has its own stages
+    console = recording_console(export)
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)
+    if stage is None and any(getattr(step, "backward", None) is not None for step in trace.steps):  # a trace from `grad`
+        from ..render.grad import backward_views, grad_header
+
+        for view in (grad_header(trace, with_notes=False), *backward_views(trace, table_options(precision, max_rows, all_rows))):
+            console.print(view)
+    save_export(console, export)

@@ -8,13 +8,18 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..render.console import make_console
 from ..render.step import step_view
+from ..errors import UsageError
+from ..stages import layout_for
 from ..tracer import trace_step
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    DISPLAY, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
-    check_stage, inputs_from_options, table_options,
+    DISPLAY, AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore,
+    HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
+    cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
+from .options import Direction, Layer
+from .walk import walk
 
 
 def step(
@@ -25,7 +30,17 @@ def step(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
+    variant: Variant = "lstm",
+    forget_bias: ForgetBias = 0.0,
+    cell_clip: CellClip = None,
+    preact_clip: PreactClip = None,
+    proj_size: ProjSize = None,
+    gate_activation: GateActivation = "sigmoid",
+    cell_activation: CellActivation = "tanh",
+    gru_reset_before: GruResetBefore = False,
     precision: Precision = 4,
     stage: Annotated[
         Optional[str], typer.Option("--stage", "-s", help="Show one stage only (concat, forget, ...).", rich_help_panel=DISPLAY)
@@ -36,16 +51,40 @@ def step(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")
     ] = None,
+    diagram: Annotated[bool, typer.Option("--diagram", help="Draw the cell with its values in the header.", rich_help_panel=DISPLAY)] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Walk through the stages one at a time (as `walk`).")] = False,
+    export: ExportOption = None,
 ) -> None:
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
-    check_stage(stage)
-    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))
+    cell = cell_from_options(
+        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
+    )
+    check_stage(stage, layout_for(cell).stage_names)
+    check_export(export, with_json=as_json)
+    if not cell.is_plain and (interactive or diagram):  # the walk and the figure draw the plain cell only
+        raise UsageError(
+            f"--{'interactive' if interactive else 'diagram'} draws the plain LSTM; there is none yet for the "
+            f"{layout_for(cell).title}. Drop it, or drop --variant and the cell options."
+        )
+    if interactive:  # the same walk as `lstm-trace walk`
+        if as_json or output is not None:
+            raise UsageError("--interactive walks through the stages on screen; use --json or --output without it.")
+        if layer is not None or direction is not None:
+            raise UsageError("--interactive walks a single-cell weights file; --layer and --direction are not supported there yet.")
+        return walk(preset, h, x, c, hidden_size, weights, seed, dtype, precision, stage, max_rows, all_rows, export)
+    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction))
     if as_json or output is not None:
         from ..trace_json import write_outputs  # JSON is only imported when asked for
 
         write_outputs(trace, to_stdout=as_json, path=output)
     if as_json:
         return
-    console = make_console()
-    for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
+    console = recording_console(export)
+    views = step_view(trace, table_options(precision, max_rows, all_rows), stage)
+    if diagram:
+        from ..render.diagram import with_diagram
+
+        views = with_diagram(views, trace, precision, stage)
+    for view in views:
         console.print(view)
+    save_export(console, export)

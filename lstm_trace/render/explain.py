@@ -46,7 +46,7 @@ def explain_view(
     if stage.name in GATE_BY_NAME and contrast is not None:
         _gate_contrast(example, stage.name, step, trace, contrast, p)
     return [
-        Panel(body, title=f"{stage.title}   {stage.equation}", title_align="left"),
+        Panel(body, title=Text(f"{stage.title}   {stage.equation}"), title_align="left"),
         example,
         stage_view(stage, step, options),
     ]

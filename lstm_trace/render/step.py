@@ -7,42 +7,60 @@ from rich.table import Table
 from rich.panel import Panel
 from rich.text import Text
 
-from ..stages import STAGE_BY_NAME, STAGES
+from ..stages import Layout, layout_for
 from ..trace import StepTrace, Trace
 from .numbers import format_vector
 from .tables import TableOptions, stage_view
 
 
-def header(trace: Trace) -> Panel:
-    H, I = trace.hidden_size, trace.input_size
+def header(trace: Trace, layout: Layout | None = None) -> Panel:
+    layout = layout or layout_for(trace.cell)
     lines = Text()
-    lines.append(f"H = {H} hidden units, I = {I} inputs: z = [hₜ₋₁ ; xₜ] has {H + I} entries", style="bold")
+    lines.append(_sizes(trace), style="bold")
     lines.append(f"; {trace.dtype}\n")
+    if trace.title and not trace.cell.is_plain:
+        lines.append("cell: ", style="bold")
+        lines.append(layout.title + "\n")
     lines.append("weights: ", style="bold")
     lines.append(weights_summary(trace.weights) + "\n")
     for note in trace.notes:
         lines.append("note: ", style="bold yellow")
         lines.append(note + "\n")
     equations = Table.grid(padding=(0, 3))
-    for stage in STAGES:
+    for stage in layout.stages:
         equations.add_row(Text(stage.equation, style="bold"), Text(stage.numpy, style="dim"))
     legend = Text("⊙ is element-wise (NumPy *), · is the matrix product (NumPy @).", style="italic")
     return Panel(
         Group(lines, equations, Text(""), legend),
-        title=trace.title or "One LSTM step",
+        title=trace.title or f"One {layout.title} step",
         title_align="left",
         expand=False,
     )
 
 
+def _sizes(trace: Trace) -> str:
+    H, I, P = trace.hidden_size, trace.input_size, trace.cell.proj_size
+    if trace.variant == "gru":
+        return f"H = {H} hidden units, I = {I} inputs, no cell state"
+    if P is not None:
+        return f"H = {H} cell units, h projected to P = {P}, I = {I} inputs: z = [hₜ₋₁ ; xₜ] has {P + I} entries"
+    return f"H = {H} hidden units, I = {I} inputs: z = [hₜ₋₁ ; xₜ] has {H + I} entries"
+
+
 def weights_summary(weights: dict) -> str:
     described = weights.get("description") or weights.get("mapping")
-    return f"{weights['source']}" + (f" — {described}" if described else "")
+    where = ""
+    if "layer" in weights:  # a cell chosen from a framework file
+        name = f" {weights['layer_name']!r}" if weights.get("layer_name") else ""
+        where = f" ({weights.get('framework')}, layer {weights['layer']}{name}, {weights.get('direction', 'forward')})"
+    return f"{weights['source']}{where}" + (f" — {described}" if described else "")
 
 
 def result(step: StepTrace, precision: int) -> Text:
     text = Text()
-    for label, values in (("Cₜ", step.c), ("hₜ", step.h)):
+    for label, values in (("Cₜ", getattr(step, "c", None)), ("hₜ", step.h)):  # a GRU step has no C
+        if values is None:
+            continue
         text.append(f"{label} = ", style="bold")
         text.append(format_vector(values, precision) + "\n")
     return text
@@ -50,14 +68,15 @@ def result(step: StepTrace, precision: int) -> Text:
 
 def step_view(trace: Trace, options: TableOptions, stage: str | None = None) -> list[RenderableType]:
     """What `step` and `show` print: everything, or just one stage's table."""
+    layout = layout_for(trace.cell)  # the stages and quantities of the trace's cell
     views: list[RenderableType] = []
     for step in trace.steps:
         if stage is not None:
-            views.append(stage_view(STAGE_BY_NAME[stage], step, options))
+            views.append(stage_view(layout.stage_by_name[stage], step, options, layout.quantities))
             continue
         if len(trace.steps) > 1:
             views.append(Text(f"t = {step.t}", style="bold underline"))
-        views.extend(stage_view(s, step, options) for s in STAGES)
+        views.extend(stage_view(s, step, options, layout.quantities) for s in layout.stages)
         if options.max_rows is None or step.hidden_size <= options.max_rows:
             views.append(result(step, options.precision))
-    return [header(trace), *views] if stage is None else views
+    return [header(trace, layout), *views] if stage is None else views

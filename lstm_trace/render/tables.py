@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
-from ..stages import QUANTITIES, STAGE_BY_NAME, Quantity, Stage
+from ..stages import QUANTITIES, Quantity, Stage
 from ..trace import StepTrace
+from .columns import ColumnTable
 from .numbers import format_number, gate_bar, style_for
 
 
@@ -22,30 +21,37 @@ class TableOptions:
     max_rows: int | None = 24  # None shows every unit; beyond it rows are elided and summarised
 
 
-def stage_view(stage: Stage, step: StepTrace, options: TableOptions) -> Group:
-    """The stage's heading and equation, its table, and its one-line meaning."""
-    table = concat_table(step, options) if stage.name == "concat" else units_table(stage, step, options)
+def stage_view(stage: Stage, step: StepTrace, options: TableOptions, quantities=QUANTITIES) -> Group:
+    """The stage's heading and equation, its table, and its one-line meaning.
+
+    `quantities` is the registry of the trace's cell (`layout_for(trace.cell).quantities`).
+    """
+    if stage.name == "concat":
+        table = concat_table(step, options, quantities)
+    else:
+        table = units_table(stage, step, options, quantities)
     heading = Text.assemble((stage.title, "bold"), "   ", (stage.equation, "bold cyan"))
     if stage.name == "concat":
-        H, I = step.hidden_size, step.input_size
+        H, I = len(step.h_prev), step.input_size  # with a projection h_(t-1) has P entries, not H
         heading.append(f"   ({H} from hₜ₋₁, then {I} from xₜ)")
     return Group(heading, table, Text(stage.summary, style="italic dim"), Text(""))
 
 
-def units_table(stage: Stage, step: StepTrace, options: TableOptions) -> Table:
+def units_table(stage: Stage, step: StepTrace, options: TableOptions, quantities=QUANTITIES) -> ColumnTable:
     columns = [name for name in stage.columns if step[name] is not None]
     # A gate's own activation gets a 0-to-1 bar; columns borrowed from other stages do not.
-    barred = {name for name in columns if QUANTITIES[name].kind == "gate" and name.startswith(stage.name + ".")}
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    barred = {name for name in columns if quantities[name].kind == "gate" and name.startswith(stage.name + ".")}
+    units = len(step[columns[0]])  # H, or P for a projected h: every column of a stage has the same length
+    table = ColumnTable()
     table.add_column("unit", justify="right", style="dim")
     for name in columns:
-        table.add_column(_header(QUANTITIES[name]), justify="right")
+        table.add_column(_header(quantities[name]), justify="right")
         if name in barred:
-            table.add_column("0 ┄ 1", justify="left", no_wrap=True)
-    for row in _row_plan(step.hidden_size, options.max_rows):
+            table.add_column("0 ┄ 1", justify="left")
+    for row in _row_plan(units, options.max_rows):
         cells: list[Text] = [Text("⋮" if row is None else str(row))]
         for name in columns:
-            quantity = QUANTITIES[name]
+            quantity = quantities[name]
             if row is None:
                 cells.append(Text("⋮", style="dim"))
             else:
@@ -54,19 +60,19 @@ def units_table(stage: Stage, step: StepTrace, options: TableOptions) -> Table:
             if name in barred:
                 cells.append(Text("" if row is None else gate_bar(value), style=style_for(value, "gate")))
         table.add_row(*cells)
-    if _elided(step.hidden_size, options.max_rows):
+    if _elided(units, options.max_rows):
         _add_summary(table, columns, barred, step, options.precision)
     return table
 
 
-def concat_table(step: StepTrace, options: TableOptions) -> Table:
+def concat_table(step: StepTrace, options: TableOptions, quantities=QUANTITIES) -> ColumnTable:
     """z row by row, saying which entries came from h_{t-1} and which from x_t."""
-    H = step.hidden_size
-    h_symbol, x_symbol = QUANTITIES["h_prev"].symbol, QUANTITIES["x"].symbol
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    H = len(step.h_prev)  # P with a projection
+    h_symbol, x_symbol = quantities["h_prev"].symbol, quantities["x"].symbol
+    table = ColumnTable()
     table.add_column("k", justify="right", style="dim")
     table.add_column("comes from", justify="left")
-    table.add_column(_header(QUANTITIES["concat"]), justify="right")
+    table.add_column(_header(quantities["concat"]), justify="right")
     for row in _row_plan(H + step.input_size, options.max_rows, anchors=(H - 1, H)):
         if row is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(3)))
@@ -108,7 +114,7 @@ def _row_plan(n: int, max_rows: int | None, anchors: Sequence[int] = ()) -> list
     return plan
 
 
-def _add_summary(table: Table, columns: Sequence[str], barred: set[str], step: StepTrace, precision: int) -> None:
+def _add_summary(table: ColumnTable, columns: Sequence[str], barred: set[str], step: StepTrace, precision: int) -> None:
     """min, mean and max over every unit, so elided rows still count."""
     table.add_section()
     for label, reduce in (("min", np.min), ("mean", np.mean), ("max", np.max)):

@@ -1,0 +1,76 @@
+"""The walk's screens: a stage with the diagram, its table and two lines of why; the summary; the key line."""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.rule import Rule
+from rich.text import Text
+
+from ..stages import STAGE_BY_NAME, STAGE_NAMES
+from ..trace import StepTrace, Trace
+from ..walk import KEY_HELP, Command, KEYS
+from .diagram import DiagramOptions, diagram_view, stages_up_to
+from .step import result
+from .tables import TableOptions, stage_view
+
+
+def stage_screen(trace: Trace, step: StepTrace, stage_name: str, options: TableOptions) -> list[RenderableType]:
+    stage = STAGE_BY_NAME[stage_name]
+    number = STAGE_NAMES.index(stage_name) + 1
+    diagram = DiagramOptions(options.precision, highlight=stage_name, revealed=stages_up_to(stage_name))
+    return [
+        Rule(Text(f"Stage {number} of {len(STAGE_NAMES)}: {stage.title}", style="bold"), align="left"),
+        diagram_view(trace, diagram, step),
+        Text(""),
+        stage_view(stage, step, options),
+        two_lines(stage_name),
+    ]
+
+
+def two_lines(stage_name: str) -> Text:
+    """Why the stage exists and the mistake it clears up, first sentence of each, from the registry.
+    (The table above already ends with the stage's one-line summary.)"""
+    stage = STAGE_BY_NAME[stage_name]
+    return Text.assemble(
+        ("Why: ", "bold"), _first_sentence(stage.why), "\n", ("Watch out: ", "bold yellow"), _first_sentence(stage.misconception)
+    )
+
+
+def _first_sentence(paragraph: str) -> str:
+    return paragraph.split(". ")[0].rstrip(".") + "."
+
+
+def summary_screen(trace: Trace, step: StepTrace, options: TableOptions) -> list[RenderableType]:
+    fits = options.max_rows is None or step.hidden_size <= options.max_rows
+    return [
+        Rule(Text("Summary: the step is done", style="bold"), align="left"),
+        diagram_view(trace, DiagramOptions(options.precision), step),
+        Text(""),
+        result(step, options.precision) if fits else stage_view(STAGE_BY_NAME["hidden"], step, options),
+        Text("Cₜ is the memory carried to the next step; hₜ is this step's output and the next step's hₜ₋₁."),
+    ]
+
+
+def key_line(stage_name: str | None) -> Text:
+    where = f"{STAGE_BY_NAME[stage_name].title}" if stage_name else "Summary (Enter or q finishes)"
+    return Text.assemble((f"[{where}] ", "bold"), (KEY_HELP, "dim"))
+
+
+def help_text() -> Text:
+    described = {
+        Command.NEXT: "next stage (→ too); on the summary, finish",
+        Command.BACK: "back one stage (← too)",
+        Command.EXPLAIN: "the full explanation of this stage, with a worked example",
+        Command.JSON: "this stage's values as JSON (full precision)",
+        Command.QUIT: "quit",
+        Command.HELP: "this help",
+    }
+    text = Text("Keys (piped input: one per line, or the word: next, back, explain, json, quit)\n", style="bold")
+    for command, meaning in described.items():
+        keys = [("Enter" if key in "\r\n" else key) for key, bound in KEYS.items() if bound is command and key not in ("\r", " ")]
+        text.append(f"  {' / '.join(keys):<10} {meaning}\n")
+    return text
+
+
+def notice(message: str) -> Text:
+    return Text(message, style="yellow")

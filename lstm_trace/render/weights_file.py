@@ -1,0 +1,110 @@
+"""`weights inspect` on screen: what a file holds, how its layout maps to the canonical one,
+and, for frameworks that store two biases, both biases and their sum."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from ..stages import GATES
+from ..weights.cells import CellKey, WeightsFile
+from .columns import ColumnTable
+from .numbers import format_number, style_for
+from .tables import TableOptions
+
+
+def inspect_view(weights_file: WeightsFile, shown: Sequence[CellKey], options: TableOptions) -> list[RenderableType]:
+    """The file's cells, the mapping each one went through, what cannot be traced, and the biases."""
+    views: list[RenderableType] = [_summary(weights_file), cells_table(weights_file), Text("")]
+    for key in shown:
+        views.append(_mapping(weights_file, key))
+        if key in weights_file.bias_parts:
+            views.append(bias_table(weights_file, key, options))
+    if not shown:
+        hint = "Choose a cell with --layer (and --direction) to see its mapping and biases."
+        views.append(Text(hint, style="italic"))
+    return views
+
+
+def cells_table(weights_file: WeightsFile) -> ColumnTable:
+    table = ColumnTable()
+    for header, justify in (("layer", "right"), ("name", "left"), ("direction", "left"), ("H", "right"),
+                            ("I", "right"), ("parameters", "right"), ("stored as", "left")):  # fmt: skip
+        table.add_column(header, justify=justify)
+    for (layer, direction), weights in sorted(weights_file.cells.items()):
+        provenance = weights.provenance
+        table.add_row(
+            str(layer), Text(weights_file.layer_name(layer)), direction, str(weights.hidden_size),
+            str(weights.input_size), str(_parameters(weights)), str(provenance.get("stored_dtype", weights.dtype)),
+        )  # fmt: skip
+    return table
+
+
+def bias_table(weights_file: WeightsFile, key: CellKey, options: TableOptions) -> Group:
+    """Per gate and unit: the two stored biases and the b_g lstm-trace uses, their sum."""
+    parts = weights_file.bias_parts[key]
+    weights = weights_file.cells[key]
+    table = ColumnTable()
+    table.add_column("gate", justify="left")
+    table.add_column("unit", justify="right", style="dim")
+    for part in parts:
+        table.add_column(part, justify="right")
+    table.add_column("b_g = sum", justify="right")
+    H = weights.hidden_size
+    shown_units = H if options.max_rows is None else min(H, options.max_rows)
+    for gate in GATES:
+        for unit in range(shown_units):
+            values = [float(part[gate.name][unit]) for part in parts.values()] + [float(weights.b[gate.name][unit])]
+            cells = [Text(f"{gate.name} ({gate.bias_key})" if unit == 0 else ""), Text(str(unit))]
+            cells += [Text(format_number(v, options.precision), style=style_for(v, "signed")) for v in values]
+            table.add_row(*cells, end_section=unit == shown_units - 1 and H == shown_units)
+        if shown_units < H:
+            table.add_row(Text(""), Text("⋮"), *(Text(f"{H - shown_units} more") for _ in range(len(parts) + 1)),
+                          end_section=True)  # fmt: skip
+    layer, direction = key
+    title = Text.assemble(("Biases", "bold"), f" of layer {layer} ({direction}): ",
+                          f"{' + '.join(parts)} = the b_g each gate adds before its activation")  # fmt: skip
+    return Group(title, table)
+
+
+def _summary(weights_file: WeightsFile) -> Text:
+    text = Text()
+    text.append(f"{weights_file.path}", style="bold")
+    text.append(f": {weights_file.framework}, {len(weights_file.cells)} LSTM cell(s) in "
+                f"{len({layer for layer, _ in weights_file.cells})} layer(s)\n")  # fmt: skip
+    first = next(iter(weights_file.cells.values()), None)
+    if first is not None:
+        provenance = first.provenance
+        text.append("gate order: ", style="bold")
+        text.append(f"{provenance.get('gate_order', 'f, i, c, o (canonical)')} -> lstm-trace's forget, input, "
+                    f"candidate, output\n")  # fmt: skip
+        text.append("bias: ", style="bold")
+        text.append(f"{provenance.get('bias', 'one bias per gate')}\n")
+    total = sum(_parameters(w) for w in weights_file.cells.values())
+    if total:
+        text.append("parameters: ", style="bold")
+        text.append(f"{total} in the LSTM cells\n")
+    for sentence in weights_file.unsupported:
+        text.append("cannot trace: ", style="bold red")
+        text.append(sentence + "\n")
+    for sentence in weights_file.notes:
+        text.append("note: ", style="bold yellow")
+        text.append(sentence + "\n")
+    return text
+
+
+def _mapping(weights_file: WeightsFile, key: CellKey) -> Text:
+    weights = weights_file.cells[key]
+    layer, direction = key
+    text = Text()
+    text.append(f"Layer {layer} ({direction}) mapping: ", style="bold")
+    text.append(str(weights.provenance.get("mapping") or weights.provenance.get("description") or "canonical layout"))
+    return text
+
+
+def _parameters(weights) -> int:
+    """As the file stores them (two biases count twice); for native files, 4·H·(H+I) + 4·H."""
+    H, I = weights.hidden_size, weights.input_size
+    return int(weights.provenance.get("parameters", 4 * H * (H + I) + 4 * H))

@@ -1,0 +1,66 @@
+"""`cell_step`: one step of whichever cell `CellOptions` names, after checking the weights fit it.
+
+This is the one entry point for commands that step a cell (step, and later run
+and grad): the plain LSTM goes to `lstm_trace.cell.lstm_step` untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cell import lstm_step
+from ..errors import UsageError
+from ..weights.gru import GRUWeights
+from ..weights.model import LSTMWeights
+from .gru import gru_step
+from .lstm import lstm_variant_step
+from .options import PLAIN, CellOptions
+
+
+def cell_step(
+    weights: LSTMWeights | GRUWeights,
+    x: np.ndarray,
+    h_prev: np.ndarray | None = None,
+    c_prev: np.ndarray | None = None,
+    cell: CellOptions = PLAIN,
+    t: int = 1,
+):
+    """A `StepTrace` (lstm, peephole, cifg) or a `GRUStepTrace` (gru)."""
+    check_weights_fit(cell.check(), weights)
+    if cell.variant == "gru":
+        if c_prev is not None:
+            raise UsageError("A GRU has no cell state C, so it takes no C_(t-1) (--c); its memory is h alone.")
+        return gru_step(weights, x, h_prev, cell, t)
+    if cell.is_plain:
+        return lstm_step(weights, x, h_prev, c_prev, t)
+    return lstm_variant_step(weights, x, h_prev, c_prev, cell, t)
+
+
+def check_weights_fit(cell: CellOptions, weights: LSTMWeights | GRUWeights) -> None:
+    """The weights must hold what the variant uses: GRU blocks, peepholes, a projection of the stated size."""
+    source = f"the weights ({weights.source})"
+    if cell.variant == "gru":
+        if not isinstance(weights, GRUWeights):
+            raise UsageError(
+                f"--variant gru needs GRU weights (W_r, W_z, W_n, b_r, b_z, b_in, b_hn); {source} are LSTM weights."
+            )
+        return
+    if not isinstance(weights, LSTMWeights):
+        raise UsageError(f"--variant {cell.variant} needs LSTM weights; {source} are GRU weights: add --variant gru.")
+    if cell.variant == "peephole" and weights.peepholes is None:
+        raise UsageError(
+            f"--variant peephole needs peephole weights p_f, p_i, p_o (each H = {weights.hidden_size} entries), "
+            f"and {source} have none. Add them to the weights file, or use a preset (identity, zeros, random)."
+        )
+    P = None if weights.projection is None else weights.h_size
+    if cell.proj_size != P:
+        if P is None:
+            raise UsageError(
+                f"--proj-size {cell.proj_size} needs a projection W_hr ({cell.proj_size} × H), and {source} "
+                f"have none. Use a preset (identity, zeros, random), or a weights file with W_hr."
+            )
+        raise UsageError(
+            f"{source.capitalize()} project h to P = {P} entries (W_hr is {P} × {weights.hidden_size}), "
+            f"so the cell needs --proj-size {P} (proj_size={P}), not {cell.proj_size}."
+        )
+    cell.check_sizes(weights.hidden_size)

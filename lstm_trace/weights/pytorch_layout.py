@@ -1,0 +1,195 @@
+"""PyTorch's LSTM state-dict layout, in NumPy: shared by the .pt and .safetensors readers.
+
+`nn.LSTM` stores, per layer k and direction, weight_ih_l{k}[_reverse] (4H × I),
+weight_hh_l{k}[_reverse] (4H × H), bias_ih_l{k} and bias_hh_l{k} (4H each);
+`nn.LSTMCell` the same without the `_l{k}` suffix. Either may sit under a
+prefix (`encoder.lstm.`) when the state dict is a whole model's. Rows are
+stacked as i, f, g, o, and the two biases are always added together, so the
+canonical b_g = b_ih + b_hh.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from ..errors import DataError, shape_text
+from .cells import CellKey, WeightsFile
+from .layouts import PYTORCH_ORDER, canonical_weights, input_part, mapping_text, recurrent_part, split_blocks
+from .model import LSTMWeights
+
+_KEY = re.compile(
+    r"^(?P<prefix>(?:.*\.)?)(?P<part>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
+    r"(?:_l(?P<layer>\d+)(?P<reverse>_reverse)?)?$"
+)
+_PARTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+@dataclass
+class _Group:
+    """The keys of one cell: one layer and direction of one module."""
+
+    prefix: str
+    layer: int | None  # None for nn.LSTMCell's keys, which have no _l{k}
+    reverse: bool
+    keys: dict[str, str] = field(default_factory=dict)  # part -> full key
+
+    def key(self, part: str) -> str:
+        suffix = "" if self.layer is None else f"_l{self.layer}" + ("_reverse" if self.reverse else "")
+        return f"{self.prefix}{part}{suffix}"
+
+    @property
+    def name(self) -> str:
+        if self.layer is None:
+            return self.prefix.rstrip(".") or "cell"
+        return f"{self.prefix}l{self.layer}"
+
+
+def cells_from_state_dict(arrays: Mapping[str, np.ndarray], path: str, framework: str) -> WeightsFile:
+    """Every LSTM cell of a flat state dict, numbered in the order the modules appear."""
+    groups = _groups(arrays)
+    if not groups:
+        raise DataError(
+            f"The {framework} file '{path}' holds no LSTM weights: expected keys such as weight_ih_l0, "
+            f"weight_hh_l0, bias_ih_l0, bias_hh_l0 (nn.LSTM) or weight_ih, weight_hh, bias_ih, bias_hh "
+            f"(nn.LSTMCell), possibly under a prefix. Found keys: {found_keys(arrays)}."
+        )
+    cells: dict[CellKey, LSTMWeights] = {}
+    names: dict[int, str] = {}
+    bias_parts: dict[CellKey, dict] = {}
+    unsupported: list[str] = []
+    notes: list[str] = []
+    layer_of: dict[tuple[str, int | None], int] = {}
+    for group in groups:
+        module_layer = (group.prefix, group.layer)
+        missing = [group.key(part) for part in ("weight_ih", "weight_hh") if part not in group.keys]
+        if not missing and _looks_like_gru(arrays[group.keys["weight_hh"]]):
+            notes.append(f"{group.key('weight_hh')} has 3H rows: a GRU, not an LSTM, so it was skipped.")
+            continue
+        index = layer_of.setdefault(module_layer, len(layer_of))
+        names[index] = group.name
+        key = (index, "reverse" if group.reverse else "forward")
+        if "weight_hr" in group.keys:
+            unsupported.append(
+                f"Layer {index} ({group.name}) has a projection {group.keys['weight_hr']} (nn.LSTM's proj_size), "
+                f"which the plain LSTM cell does not have."
+            )
+            continue
+        _check_keys(group, arrays, path, framework)
+        cells[key], parts = _cell(group, arrays, path, framework, index)
+        if parts is not None:
+            bias_parts[key] = parts
+    return WeightsFile(
+        path=path, framework=framework, cells=cells, layer_names=names,
+        unsupported=tuple(unsupported), notes=tuple(notes), bias_parts=bias_parts,
+    )  # fmt: skip
+
+
+def state_dict_arrays(weights: LSTMWeights, bias_parts: Mapping[str, Mapping[str, np.ndarray]] | None) -> dict:
+    """One cell as the state dict of a one-layer `nn.LSTM(I, H)`: weight_ih_l0, weight_hh_l0,
+    bias_ih_l0, bias_hh_l0. Two biases kept as they were when the source had two; else
+    the single bias goes to bias_ih_l0 and bias_hh_l0 is zero (their sum is what counts)."""
+    if bias_parts is None:
+        zeros = {gate: np.zeros_like(b) for gate, b in weights.b.items()}
+        bias_parts = {"bias_ih": weights.b, "bias_hh": zeros}
+    first, second = bias_parts.values()
+    return {
+        "weight_ih_l0": np.concatenate([input_part(weights)[g] for g in PYTORCH_ORDER]),  # (4H, I)
+        "weight_hh_l0": np.concatenate([recurrent_part(weights)[g] for g in PYTORCH_ORDER]),  # (4H, H)
+        "bias_ih_l0": np.concatenate([first[g] for g in PYTORCH_ORDER]),  # (4H,)
+        "bias_hh_l0": np.concatenate([second[g] for g in PYTORCH_ORDER]),
+    }
+
+
+def found_keys(arrays: Mapping[str, object], limit: int = 40) -> str:
+    keys = list(map(str, arrays))
+    shown = ", ".join(keys[:limit]) or "none"
+    return shown + (f", … ({len(keys) - limit} more)" if len(keys) > limit else "")
+
+
+def _groups(arrays: Mapping[str, np.ndarray]) -> list[_Group]:
+    """The cells' key groups, in the order their keys first appear (modules, then layers)."""
+    groups: dict[tuple[str, int | None, bool], _Group] = {}
+    for key in arrays:
+        match = _KEY.match(str(key))
+        if match is None:
+            continue
+        layer = None if match["layer"] is None else int(match["layer"])
+        reverse = match["reverse"] is not None
+        group = groups.setdefault((match["prefix"], layer, reverse), _Group(match["prefix"], layer, reverse))
+        group.keys[match["part"]] = str(key)
+    # Forward before reverse and layers in order, within each module in order of appearance.
+    modules = list(dict.fromkeys(prefix for prefix, _, _ in groups))
+    return sorted(groups.values(), key=lambda g: (modules.index(g.prefix), g.layer or 0, g.reverse))
+
+
+def _looks_like_gru(weight_hh: np.ndarray) -> bool:
+    return weight_hh.ndim == 2 and weight_hh.shape[0] == 3 * weight_hh.shape[1]
+
+
+def _check_keys(group: _Group, arrays: Mapping[str, np.ndarray], path: str, framework: str) -> None:
+    biases = [part for part in ("bias_ih", "bias_hh") if part in group.keys]
+    needed = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if biases else ())
+    missing = [group.key(part) for part in needed if part not in group.keys]
+    if missing:
+        raise DataError(
+            f"The {framework} file '{path}' lacks {', '.join(missing)} for the LSTM {group.name!r}. "
+            f"Found keys: {found_keys(arrays)}."
+        )
+    weight_hh = arrays[group.keys["weight_hh"]]
+    if weight_hh.ndim != 2 or weight_hh.shape[0] != 4 * weight_hh.shape[1] or weight_hh.shape[1] == 0:
+        raise DataError(
+            f"In the {framework} file '{path}', {group.keys['weight_hh']} has shape {shape_text(weight_hh.shape)}; "
+            f"an LSTM's weight_hh has shape (4H, H)."
+        )
+    H = weight_hh.shape[1]
+    weight_ih = arrays[group.keys["weight_ih"]]
+    if weight_ih.ndim != 2 or weight_ih.shape[0] != 4 * H or weight_ih.shape[1] == 0:
+        raise DataError(
+            f"In the {framework} file '{path}', {group.keys['weight_ih']} has shape {shape_text(weight_ih.shape)}, "
+            f"but {group.keys['weight_hh']} {shape_text(weight_hh.shape)} makes H = {H}, so it must have shape "
+            f"({4 * H}, I) with I ≥ 1."
+        )
+    for part in biases:
+        bias = arrays[group.keys[part]]
+        if bias.shape != (4 * H,):
+            raise DataError(
+                f"In the {framework} file '{path}', {group.keys[part]} has shape {shape_text(bias.shape)}, but "
+                f"{group.keys['weight_hh']} {shape_text(weight_hh.shape)} makes H = {H}, so it must have shape "
+                f"({4 * H},)."
+            )
+
+
+def _cell(group: _Group, arrays: Mapping[str, np.ndarray], path: str, framework: str, index: int):
+    weight_ih, weight_hh = arrays[group.keys["weight_ih"]], arrays[group.keys["weight_hh"]]
+    H = weight_hh.shape[1]
+    has_bias = "bias_ih" in group.keys
+    parts = {
+        part: split_blocks(np.asarray(arrays[group.keys[part]], np.float64), PYTORCH_ORDER)
+        if has_bias else {gate: np.zeros(H) for gate in PYTORCH_ORDER}
+        for part in ("bias_ih", "bias_hh")
+    }  # fmt: skip
+    bias = {gate: parts["bias_ih"][gate] + parts["bias_hh"][gate] for gate in PYTORCH_ORDER}
+    ih, hh = group.key("weight_ih"), group.key("weight_hh")
+    summed = f"b = {group.key('bias_ih')} + {group.key('bias_hh')}" if has_bias else "no biases (bias=False), b = 0"
+    provenance = {
+        "source": path,
+        "framework": framework,
+        "layer": index,
+        "layer_name": group.name,
+        "direction": "reverse" if group.reverse else "forward",
+        "mapping": f"{mapping_text('PyTorch rows', PYTORCH_ORDER)} (of {ih}, {hh} and the biases); "
+        f"W_g = [{hh} rows | {ih} rows]; {summed}",
+        "gate_order": "i, f, g, o",
+        "bias": "two biases, b_ih + b_hh" if has_bias else "none (bias=False)",
+        "stored_dtype": str(weight_ih.dtype),
+        "parameters": int(weight_ih.size + weight_hh.size + (8 * H if has_bias else 0)),
+    }
+    weights = canonical_weights(
+        split_blocks(weight_hh, PYTORCH_ORDER), split_blocks(weight_ih, PYTORCH_ORDER), bias,
+        provenance, f"{framework} file '{path}' ({group.name})",
+    )  # fmt: skip
+    return weights, ({"bias_ih": parts["bias_ih"], "bias_hh": parts["bias_hh"]} if has_bias else None)
