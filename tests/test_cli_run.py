@@ -149,6 +149,8 @@ def test_output_file_is_json_or_json_lines_by_name(cli, tmp_path):
         assert len((tmp_path / name).read_text().splitlines()) == lines
         assert cli("show", str(tmp_path / name)).exit_code == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+    exported = cli("run", "--xs", XS_INLINE, "--hidden-size", "3", "--export", str(tmp_path / "screen.txt"))
+    assert exported.exit_code == 0 and "Gate behaviour" in (tmp_path / "screen.txt").read_text()
 
 
 def test_floats_round_trip_exactly_with_either_serializer(cli, monkeypatch):

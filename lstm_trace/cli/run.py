@@ -13,7 +13,7 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
-from ..render.console import make_console
+from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, WEIGHTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights,
     table_options,
@@ -81,6 +81,7 @@ def run(
     as_json: AsJson = False,
     as_jsonl: AsJsonLines = False,
     output: Output = None,
+    export: ExportOption = None,
 ) -> None:
     """Run an LSTM over a sequence: every step traced, shown as a table, heatmaps and gate behaviour."""
     # Imported here, not at the top: every other command starts without the sequence modules.
@@ -96,6 +97,7 @@ def run(
         raise UsageError(f"--heatmap-style {heatmap_style!r}: choose one of {', '.join(HEATMAP_STYLES)}.")
     if xs is None:
         raise UsageError("No input sequence: give --xs, e.g. --xs '0.1,0.2;0.3,0.4' or --xs @x.npy (T × I).")
+    check_export(export, with_json=as_json or as_jsonl)
     inputs = resolve_sequence_inputs(SequenceRequest(
         xs=parse_sequence(xs, "--xs", allow_batch=True), h=h, c=c, preset=preset, weights=weights, seed=seed,
         hidden_size=hidden_size, dtype=dtype, layer=layer, direction=direction, batch_first=batch_first,
@@ -113,7 +115,9 @@ def run(
     lines = as_jsonl or (output is not None and not as_json and output.suffix.lower() == ".jsonl")
     _compute(inputs, builder, to_stdout=as_json or as_jsonl, output=output, lines=lines)
     if builder is not None:
-        _print(info, builder, plan, precision, heatmap_style, table_options(precision, max_rows, all_rows))
+        console = recording_console(export)
+        _print(console, info, builder, plan, precision, heatmap_style, table_options(precision, max_rows, all_rows))
+        save_export(console, export)
 
 
 def _compute(inputs, builder, to_stdout: bool, output: Path | None, lines: bool) -> None:
@@ -144,11 +148,10 @@ def _compute(inputs, builder, to_stdout: bool, output: Path | None, lines: bool)
             writer.end(outputs)
 
 
-def _print(info, builder, plan, precision: int, style: str, detail) -> None:
+def _print(console, info, builder, plan, precision: int, style: str, detail) -> None:
     from ..render.sequence import SequenceViewOptions, sequence_view
 
     options = SequenceViewOptions(precision=precision, heatmap_style=style, batch_index=plan.batch_index, detail=detail)
-    console = make_console()
     for view in sequence_view(info, builder.reports(), options):
         console.print(view)
 
