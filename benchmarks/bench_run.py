@@ -6,9 +6,9 @@
 Each side runs in its own process: in one process NumPy's BLAS threads and torch's
 threads slow each other down and the figures lie. A pair is one NumPy process (the
 engine's Python API: states only, then with the full trace kept) and one torch process
-(torch.nn.LSTM under no_grad, then an nn.LSTMCell Python loop), started alternately
-A B, B A, A B, ... Each process times every variant `--repeats` times after a warm-up
-and keeps its best; the ratio of a pair is ours / theirs, and the figure quoted is the
+(torch.nn.LSTM under no_grad, and an nn.LSTMCell Python loop), started alternately
+A B, B A, A B, ... Each process times its two variants in turns, `--repeats` times
+each after a warm-up, and keeps the best of each; the ratio of a pair is ours / theirs, and the figure quoted is the
 median of the per-pair ratios. Both sides use the same float32 weights and inputs.
 """
 
@@ -46,14 +46,17 @@ def inputs(H: int, I: int, T: int, B: int):
     return weights, xs
 
 
-def best_of(function, repeats: int) -> float:
-    function()  # warm-up: first-touch page faults, BLAS thread start, torch's kernel selection
-    times = []
+def best_of(functions: dict, repeats: int) -> dict[str, float]:
+    """The best time of each function, timed in turns (A B A B ...) so that both see the same load."""
+    for function in functions.values():
+        function()  # warm-up: first-touch page faults, BLAS thread start, torch's kernel selection
+    times: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(values) for name, values in times.items()}
 
 
 def numpy_worker(H: int, I: int, T: int, B: int, repeats: int) -> dict:
@@ -61,10 +64,7 @@ def numpy_worker(H: int, I: int, T: int, B: int, repeats: int) -> dict:
 
     weights, xs = inputs(H, I, T, B)
     cell = pack(weights)  # laid out once, as an nn.LSTM module keeps its weights
-    result = {
-        "states": best_of(lambda: run_cell(cell, xs), repeats),
-        "trace": best_of(lambda: trace_cell(cell, xs), repeats),
-    }
+    result = best_of({"states": lambda: run_cell(cell, xs), "trace": lambda: trace_cell(cell, xs)}, repeats)
     result["h_T"] = run_cell(cell, xs).outputs[-1, 0, :4].tolist()
     return result
 
@@ -93,7 +93,7 @@ def torch_worker(H: int, I: int, T: int, B: int, repeats: int) -> dict:
                 h, c = cell(x_t, (h, c))
             return h
 
-        result = {"lstm": best_of(lambda: lstm(x), repeats), "cell_loop": best_of(cell_loop, repeats)}
+        result = best_of({"lstm": lambda: lstm(x), "cell_loop": cell_loop}, repeats)
         result["h_T"] = lstm(x)[0][-1, 0, :4].tolist()
     return result
 
