@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import DataError, UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
-from .sequence_trace import CellInfo, SequenceInfo
+from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
 from .tracer import MAX_SIZE
 from .vectors import parse_vector
@@ -61,8 +61,8 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         raise UsageError(f"--hidden-size is {request.hidden_size}; it must be between 1 and {MAX_SIZE}.")
 
     cells, provenance, stacked = _cells(request, scenario, hidden_size, I)
-    cells = {key: weights.astype(request.dtype) for key, weights in cells.items()}
-    keys = list(cells)
+    keys = sorted(cells, key=lambda key: (key[0], DIRECTIONS.index(key[1])))  # the order they run in
+    cells = {key: cells[key].astype(request.dtype) for key in keys}
     first = cells[keys[0]]
     if first.input_size != I:
         raise UsageError(

@@ -1,0 +1,191 @@
+"""Reading sequence traces back: JSON or JSON Lines (`sequence_json.py` has the format), step by step.
+
+`read_any` opens any trace file (or standard input): a step trace comes back as a
+`Trace`, a sequence trace as its header and its steps regrouped into `SequenceTrace`
+chunks, read from the file as they are asked for, so `show` of a JSON Lines trace needs
+no more memory than `run --jsonl` did.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Iterator
+
+from .errors import DataError, UsageError
+from .serializer import pick_codec
+from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace, from_steps
+from .trace import Trace
+from .trace_json import FORMAT, step_from_dict, trace_from_dict
+from .weights import DTYPES
+
+
+@dataclass(frozen=True)
+class RecordedSequence:
+    """A sequence trace read from a file: its header, and its steps as chunks, read as iterated."""
+
+    info: SequenceInfo
+    chunks: Iterable[SequenceTrace]
+
+
+def read_any(source: str) -> Trace | RecordedSequence:
+    """A trace file (or '-' for standard input): JSON or JSON Lines, of a step or of a sequence."""
+    stream, origin = _open(source)
+    codec = pick_codec()
+    first = stream.readline()
+    header = _parse(codec, first)
+    if isinstance(header, dict) and "format" in header and "steps" not in header:
+        records: Iterable[Any] = _lines(stream, codec, origin)  # read as the steps are asked for
+    else:
+        with _closing(stream):
+            data = first + stream.read()
+        if not data.strip():
+            raise DataError(f"The {origin} is empty; expected an {FORMAT} trace (JSON written by step or run --json).")
+        try:
+            header = codec.loads(data)
+        except ValueError as error:
+            raise DataError(f"The {origin} is not valid JSON ({error}); expected an {FORMAT} trace.") from None
+        if not (isinstance(header, dict) and "sequence_length" in header):
+            return trace_from_dict(header, origin)
+        records = header.get("steps")
+        if not isinstance(records, list):
+            raise DataError(f"In the {origin}, \"steps\" must be a list of steps.")
+    if "sequence_length" not in header:  # JSON Lines of a step-style trace
+        return trace_from_dict({**header, "steps": list(records)}, origin)
+    info = info_from_header(header, origin)
+    return RecordedSequence(info, chunks_from_records(info, records, origin))
+
+
+def _open(source: str) -> tuple[BinaryIO, str]:
+    if source == "-":
+        return sys.stdin.buffer, "trace on standard input"
+    path = Path(source)
+    if not path.exists():
+        raise UsageError(f"The trace file '{path}' does not exist.")
+    if not path.is_file():
+        raise UsageError(f"The trace path '{path}' is not a file.")
+    try:
+        return path.open("rb"), f"trace file '{path}'"
+    except OSError as error:
+        raise DataError(f"Cannot read the trace file '{path}': {error}.") from None
+
+
+def _parse(codec, line: bytes) -> Any:
+    try:
+        return codec.loads(line)
+    except ValueError:
+        return None
+
+
+def _lines(stream: BinaryIO, codec, origin: str) -> Iterator[Any]:
+    with _closing(stream):
+        for number, line in enumerate(stream, start=2):
+            if line.strip():
+                try:
+                    yield codec.loads(line)
+                except ValueError as error:
+                    raise DataError(f"Line {number} of the {origin} is not valid JSON ({error}).") from None
+
+
+@contextmanager
+def _closing(stream: BinaryIO) -> Iterator[BinaryIO]:
+    """Close a trace file when done with it; standard input stays open."""
+    try:
+        yield stream
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def info_from_header(content: dict[str, Any], origin: str) -> SequenceInfo:
+    def integer(key: str, minimum: int = 1, optional: bool = False) -> int | None:
+        value = content.get(key)
+        if optional and value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise DataError(f"In the {origin}, {key} must be an integer ≥ {minimum}, found {value!r}.")
+        return value
+
+    if content.get("format") != FORMAT:
+        raise DataError(f"The {origin} is not an lstm-trace trace: expected \"format\": \"{FORMAT}\".")
+    H, I = integer("hidden_size"), integer("input_size")
+    dtype = content.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise DataError(f"In the {origin}, dtype is {dtype!r}; expected one of {', '.join(DTYPES)}.")
+    weights = content.get("weights")
+    if not isinstance(weights, dict) or "source" not in weights:
+        raise DataError(f"In the {origin}, \"weights\" must be an object with a \"source\".")
+    cells = content.get("cells")
+    stacked = cells is not None
+    if cells is None:
+        cells = [{"layer": None, "direction": "forward", "input_size": I, "weights": weights}]
+    if not isinstance(cells, list) or not cells or not all(_valid_cell(cell) for cell in cells):
+        raise DataError(
+            f"In the {origin}, \"cells\" must be a list of objects with \"layer\" (an integer), "
+            f"\"direction\" (forward or reverse) and \"input_size\"."
+        )
+    return SequenceInfo(
+        hidden_size=H,
+        input_size=I,
+        dtype=dtype,
+        weights=weights,
+        sequence_length=integer("sequence_length"),
+        batch_size=integer("batch_size", optional=True),
+        cells=tuple(CellInfo(c["layer"], c["direction"], c["input_size"], c.get("weights", {})) for c in cells),
+        batch_first=bool(content.get("batch_first", False)),
+        stacked=stacked,
+        title=content.get("title"),
+        notes=tuple(str(note) for note in content.get("notes", [])),
+    )
+
+
+def _valid_cell(cell: Any) -> bool:
+    return (
+        isinstance(cell, dict)
+        and (cell.get("layer") is None or isinstance(cell.get("layer"), int))
+        and cell.get("direction") in ("forward", "reverse")
+        and isinstance(cell.get("input_size"), int)
+        and cell["input_size"] >= 1
+    )
+
+
+def chunks_from_records(info: SequenceInfo, records: Iterable[Any], origin: str, chunk_steps: int = 1024
+                        ) -> Iterator[SequenceTrace]:  # fmt: skip
+    """Group step objects back into SequenceTrace chunks, cell by cell, checking every size."""
+    cells = {(cell.layer, cell.direction): cell for cell in info.cells}
+    B, T = info.batch, info.sequence_length
+    counts = dict.fromkeys(cells, 0)
+    pending: list = []
+    key = None
+    for n, record in enumerate(records):
+        where = f"steps[{n}]"
+        if not isinstance(record, dict):
+            raise DataError(f"In the {origin}, {where} must be an object, found {type(record).__name__}.")
+        found = (record.get("layer"), record.get("direction")) if info.stacked else (None, "forward")
+        if found not in cells:
+            raise DataError(f"In the {origin}, {where} names layer {found[0]!r}, direction {found[1]!r}, "
+                            f"which the header's \"cells\" do not list.")  # fmt: skip
+        if pending and (found != key or len(pending) == chunk_steps * B):
+            yield _chunk(pending, cells[key], B, origin)
+            pending = []
+        key = found
+        if info.batch_size is not None and record.get("b") != len(pending) % B:
+            raise DataError(f"In the {origin}, {where} has \"b\": {record.get('b')!r}; expected {len(pending) % B} "
+                            f"(steps list the batch elements 0..{B - 1} in turn).")  # fmt: skip
+        pending.append(step_from_dict(record, where, info.hidden_size, cells[key].input_size, info.dtype, origin))
+        counts[key] += 1
+    if pending:
+        yield _chunk(pending, cells[key], B, origin)
+    for (layer, direction), count in counts.items():
+        if count != T * B:
+            cell = "" if layer is None else f" for layer {layer}, {direction}"
+            raise DataError(f"The {origin} holds {count} steps{cell}; its header says T = {T} and B = {B}, "
+                            f"so {T * B} were expected (is the file cut short?).")  # fmt: skip
+
+
+def _chunk(steps: list, cell: CellInfo, batch: int, origin: str) -> SequenceTrace:
+    if len(steps) % batch:
+        raise DataError(f"The {origin} ends a run of steps part-way through a batch of {batch}.")
+    return from_steps(steps, batch, cell.layer, cell.direction)
