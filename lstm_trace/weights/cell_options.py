@@ -55,22 +55,12 @@ def options_text(options: Mapping[str, Any]) -> str:
 
 
 def cell_kind(weights: LSTMWeights | GRUWeights) -> str:
-    """'LSTM' or 'GRU', and what the file adds: 'LSTM, peepholes, preact clip 2'."""
+    """'LSTM' or 'GRU' and what changes its structure: 'LSTM, peepholes', 'LSTM, P = 2', 'GRU, reset before'.
+    The run-time options (clip, activations) are said by `options_text`."""
     options = implied_options(weights)
-    kind = "GRU" if isinstance(weights, GRUWeights) else "LSTM"
-    details = []
-    if options.get("variant") == "peephole":
-        details.append("peepholes")
-    if options.get("variant") == "cifg":
-        details.append("cifg (i = 1 - f)")
+    details = {"peephole": ["peepholes"], "cifg": ["cifg"]}.get(options.get("variant", ""), [])
     if "proj_size" in options:
-        details.append(f"projection P = {options['proj_size']}")
+        details.append(f"P = {options['proj_size']}")
     if options.get("gru_reset_before"):
-        details.append("reset before W_hn")
-    for field, label in (("preact_clip", "preact clip"), ("cell_clip", "cell clip"), ("forget_bias", "forget bias")):
-        if field in options:
-            details.append(f"{label} {options[field]:g}")
-    for field, label in (("gate_activation", "gates"), ("cell_activation", "cell")):
-        if field in options:
-            details.append(f"{label} {options[field]}")
-    return ", ".join([kind, *details])
+        details.append("reset before")
+    return ", ".join(["GRU" if isinstance(weights, GRUWeights) else "LSTM", *details])

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .onnx_node import attribute_text
 
 GATE_ACTIVATIONS = {"sigmoid": "sigmoid", "hardsigmoid": "hard_sigmoid"}
@@ -63,7 +65,8 @@ def _set_all(found: NodeOptions, option: str, value: Any, mapping: str) -> None:
 def _clip(attributes: dict[str, Any], found: NodeOptions) -> None:
     if "clip" not in attributes:
         return
-    clip = float(attributes["clip"])
+    # ONNX stores floats as float32: 0.6 arrives as 0.6000000238…; keep the value the model's author wrote.
+    clip = float(str(np.float32(attributes["clip"])))
     if not clip > 0:
         found.unsupported.append(f"clips pre-activations with clip = {clip:g}, which is not a positive bound")
         return
