@@ -32,17 +32,20 @@ OPTION_FLAGS = {
 }
 
 
+_ORDER = {field: index for index, field in enumerate(OPTION_FLAGS)}
+
+
 def implied_options(weights: LSTMWeights | GRUWeights) -> dict[str, Any]:
-    """The CellOptions fields (non-default only) that the weights and their file set."""
+    """The CellOptions fields (non-default only) that the weights and their file set, in CellOptions' order."""
     options = dict(weights.provenance.get(CELL_OPTIONS_KEY) or {})
     if isinstance(weights, GRUWeights):
         options["variant"] = "gru"
-        return options
-    if weights.peepholes is not None:
-        options.setdefault("variant", "peephole")
-    if weights.projection is not None:
-        options["proj_size"] = weights.h_size
-    return options
+    else:
+        if weights.peepholes is not None:
+            options.setdefault("variant", "peephole")
+        if weights.projection is not None:
+            options["proj_size"] = weights.h_size
+    return {field: options[field] for field in sorted(options, key=lambda field: _ORDER.get(field, len(_ORDER)))}
 
 
 def options_text(options: Mapping[str, Any]) -> str:
