@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import pytest
 
-from framework_models import SIZES, TOLERANCE, one_line, onnx_lstm_model, ort_run, step_inputs, traced
+from framework_models import SIZES, TOLERANCE, onnx_lstm_model, ort_run, step_inputs, traced
 from lstm_trace.weights import read_weight_cells, read_weights_file
 
 pytestmark = pytest.mark.framework

@@ -12,7 +12,7 @@ from rich.text import Text
 from ..stages import GATES
 from ..weights.cell_options import cell_kind, implied_options, options_text
 from ..weights.cells import CellKey, WeightsFile
-from ..weights.gru import GRU_GATES, GRUWeights
+from ..weights.gru import GRUWeights
 from .columns import ColumnTable
 from .numbers import format_number, style_for
 from .tables import TableOptions

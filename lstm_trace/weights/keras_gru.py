@@ -18,7 +18,6 @@ import numpy as np
 
 from ..errors import DataError, shape_text
 from .cell_options import CELL_OPTIONS_KEY
-from .gru import GRUWeights
 from .layouts import KERAS_GRU_ORDER, canonical_gru, mapping_text, split_blocks
 
 
