@@ -13,23 +13,14 @@ from typing import Any
 
 from .stages import Stage
 from .trace import StepTrace
+from .trace_json import step_to_dict
 
 FORMAT = "lstm-trace-stage/1"
 
 
 def stage_to_dict(stage: Stage, step: StepTrace) -> dict[str, Any]:
-    content: dict[str, Any] = {
-        "format": FORMAT, "stage": stage.name, "title": stage.title, "equation": stage.equation, "t": step.t,
-    }  # fmt: skip
-    for name in stage.columns:
-        value = step[name]
-        if value is None:
-            continue
-        head, _, part = name.partition(".")
-        if part:
-            content.setdefault(head, {})[part] = value.tolist()
-        else:
-            content[head] = value.tolist()
+    content: dict[str, Any] = {"format": FORMAT, "stage": stage.name, "title": stage.title, "equation": stage.equation}
+    content.update(step_to_dict(step, stage.columns))  # "t" and the stage's values
     return content
 
 

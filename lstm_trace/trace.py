@@ -7,12 +7,15 @@ the JSON reader rebuilds it, and renderers only read it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from .stages import GATES
 from .variants.options import CellOptions
+
+if TYPE_CHECKING:
+    from .backward_trace import BackwardTrace
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,29 @@ class GateTrace:
     bias: np.ndarray | None = None  # (H,)  b_g
 
 
+class ValuesByName:
+    """Dotted-name lookup and sizes, shared by every step trace (LSTM, variants, GRU)."""
+
+    def __getitem__(self, name: str) -> np.ndarray | None:
+        """Look a value up by its dotted name: `step["forget.act"]`, `step["c"]`."""
+        head, _, part = name.partition(".")
+        value = getattr(self, head)
+        return getattr(value, part) if part else value
+
+    def gate(self, name: str):
+        return getattr(self, name)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.h.shape[0])
+
+    @property
+    def input_size(self) -> int:
+        return int(self.x.shape[0])
+
+
 @dataclass(frozen=True)
-class StepTrace:
+class StepTrace(ValuesByName):
     """Every value of one LSTM step, named as in `stages.QUANTITIES`."""
 
     x: np.ndarray  # (I,)
@@ -43,23 +67,8 @@ class StepTrace:
     c_tanh: np.ndarray  # (H,)
     h: np.ndarray  # (H,)
     t: int = 1
+    backward: BackwardTrace | None = None  # the gradients of this step, when `grad` computed them
 
-    def __getitem__(self, name: str) -> np.ndarray | None:
-        """Look a value up by its dotted name: `step["forget.act"]`, `step["c"]`."""
-        head, _, part = name.partition(".")
-        value = getattr(self, head)
-        return getattr(value, part) if part else value
-
-    def gate(self, name: str) -> GateTrace:
-        return getattr(self, name)
-
-    @property
-    def hidden_size(self) -> int:
-        return int(self.h.shape[0])
-
-    @property
-    def input_size(self) -> int:
-        return int(self.x.shape[0])
 
 
 GATE_NAMES = tuple(gate.name for gate in GATES)

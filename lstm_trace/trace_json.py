@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .backward_json import backward_from_dict, backward_to_dict
 from .errors import DataError, UsageError
 from .files import write_atomic
 from .stages import PLAIN_LAYOUT, QUANTITIES, Layout, layout_for
@@ -69,6 +70,9 @@ def step_to_dict(step: StepTrace, quantities=QUANTITIES) -> dict[str, Any]:
             content.setdefault(head, {})[part] = value.tolist()
         else:
             content[head] = value.tolist()
+    backward = getattr(step, "backward", None)  # only plain steps from `grad` have gradients
+    if backward is not None:
+        content["backward"] = backward_to_dict(backward)
     return content
 
 
@@ -76,12 +80,13 @@ def dumps(trace: Trace) -> str:
     return json.dumps(trace_to_dict(trace), allow_nan=False)
 
 
-def dump(trace: Trace, stream) -> None:
+def dump(trace: Trace, stream, extra: dict[str, Any] | None = None) -> None:
     """Write the trace as JSON one array at a time, never as one huge string.
 
     (`json.dump` also streams, but through the pure-Python encoder: 4x slower.)
+    `extra` adds top-level fields (such as `grad`'s "through_time" block).
     """
-    header = trace_to_dict(trace, with_steps=False)
+    header = {**trace_to_dict(trace, with_steps=False), **(extra or {})}
     quantities = layout_for(trace.cell).quantities
     stream.write(json.dumps(header, allow_nan=False)[:-1] + ', "steps": [')
     for k, step in enumerate(trace.steps):
@@ -101,12 +106,12 @@ def _dump_object(content: dict, stream) -> None:
     stream.write("}")
 
 
-def write_outputs(trace: Trace, to_stdout: bool, path: Path | None) -> None:
+def write_outputs(trace: Trace, to_stdout: bool, path: Path | None, extra: dict[str, Any] | None = None) -> None:
     """The trace as JSON to a file (atomically) and/or to standard output."""
     if path is not None:
-        write_atomic(path, lambda stream: dump(trace, stream))
+        write_atomic(path, lambda stream: dump(trace, stream, extra))
     if to_stdout:
-        dump(trace, sys.stdout)
+        dump(trace, sys.stdout, extra)
         sys.stdout.flush()
 
 
@@ -216,7 +221,15 @@ def _step_from_dict(
     t = content.get("t", 1)
     if not isinstance(t, int) or isinstance(t, bool):
         raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
-    return step_class(**plain, **gates, t=t)
+    backward = backward_from_dict(content.get("backward"), f"{where}.backward", sizes["(H,)"], sizes["(I,)"], dtype, origin)
+    if backward is None:
+        return step_class(**plain, **gates, t=t)
+    if step_class is not StepTrace:
+        raise DataError(
+            f"In the {origin}, {where} has a \"backward\" block, but gradients are traced for the plain LSTM "
+            f"only, not for this {layout.variant} cell."
+        )
+    return StepTrace(**plain, **gates, t=t, backward=backward)
 
 
 def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndarray:

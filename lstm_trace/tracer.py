@@ -47,6 +47,7 @@ def resolve_inputs(
     dtype: str = "float64",
     selection: LayerSelection = LayerSelection(),
     cell: CellOptions | None = None,
+    x_option: str = "--x",  # how errors name x: `grad --xs` passes "each step of --xs"
     given_options: Collection[str] | None = None,
 ) -> StepInputs:
     """Fill in what the user left out: explicit options win over the preset's values.
@@ -104,7 +105,7 @@ def resolve_inputs(
     if c is None:
         c = np.zeros(H)
         notes.append("C_(t-1) was not given, so it is assumed to be zeros.")
-    _check_fits(loaded, x=x, h=h, c=c)
+    _check_fits(loaded, x=x, h=h, c=c, x_option=x_option)
     return StepInputs(
         weights=loaded.astype(dtype),
         x=x.astype(dtype),
@@ -152,9 +153,9 @@ def _check_size(size: int, what: str) -> None:
         raise UsageError(f"{what} is {size}; it must be between 1 and {MAX_SIZE}.")
 
 
-def _check_fits(weights: LSTMWeights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> None:
+def _check_fits(weights: LSTMWeights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray, x_option: str = "--x") -> None:
     H, I = weights.hidden_size, weights.input_size
-    for option, vector, size, letter in (("--x", x, I, "I"), ("--h", h, H, "H"), ("--c", c, H, "H")):
+    for option, vector, size, letter in ((x_option, x, I, "I"), ("--h", h, H, "H"), ("--c", c, H, "H")):
         if vector.shape != (size,):
             raise UsageError(
                 f"{option} has shape {shape_text(vector.shape)}, but the weights ({weights.source}) "

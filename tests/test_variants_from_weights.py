@@ -86,16 +86,19 @@ def test_explain_uses_the_files_cell(cli, files):
 
 
 @pytest.mark.parametrize(
-    "command",
-    [["diagram"], ["walk"], ["step", "--diagram"], ["step", "--interactive"]],
-    ids=lambda c: " ".join(c),
-)
-def test_commands_that_draw_the_plain_cell_refuse_another(cli, files, command):
+    "command, does",
+    [(["diagram"], "draws"), (["walk"], "draws"), (["step", "--diagram"], "draws"),
+     (["step", "--interactive"], "draws"), (["grad"], "follows the backward pass of")],
+    ids=lambda c: " ".join(c) if isinstance(c, list) else "",
+)  # fmt: skip
+def test_commands_that_know_the_plain_cell_only_refuse_another(cli, files, command, does):
     result = cli(*command, X, "--weights", files["gru.pt"], input="q\n")
     assert result.exit_code == 2, result.output
     message = one_line(result.output)
-    assert "draws the plain LSTM; there is none yet for the GRU that the weights" in message
+    assert f"{does} the plain LSTM; there is none yet for the GRU that the weights" in message
     assert "Traceback" not in result.output
+    through_time = cli("grad", "--xs", "1,2,3;0,1,0", "--weights", files["peep.npz"])
+    assert through_time.exit_code == 2 and "none yet for the peephole LSTM" in one_line(through_time.output)
 
 
 def test_the_python_api_takes_the_files_cell(files):

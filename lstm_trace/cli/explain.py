@@ -6,7 +6,7 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
-from ..stages import GATE_BY_NAME, STAGE_BY_NAME, STAGE_NAMES, STAGES, layout_for
+from ..stages import GATE_BY_NAME, GRAD_TOPICS, STAGE_BY_NAME, STAGE_NAMES, STAGES, layout_for
 from ..tracer import StepInputs, trace_step
 from ..weights import presets
 from .export import ExportOption, check_export, recording_console, save_export
@@ -24,7 +24,11 @@ VARIANT_PAGES = ("peephole", "cifg", "gru")  # `explain gru` is the GRU's page
 def explain(
     ctx: typer.Context,
     stage: Annotated[
-        str, typer.Argument(help=f"One of {', '.join(STAGE_NAMES)}, or all; or variant (the page of --variant), peephole, cifg, gru.")
+        str,
+        typer.Argument(
+            help=f"One of {', '.join(STAGE_NAMES)}, or all; or variant (the page of --variant), peephole, cifg, gru; "
+            f"or {', '.join(GRAD_TOPICS)} for the backward pass."
+        ),
     ] = "all",
     preset: Preset = None,
     h: HPrev = None,
@@ -67,10 +71,14 @@ def explain(
         preset = DEFAULT_PRESET
     inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given)
     # The stage is checked against the cell that runs, which a weights file may have chosen.
-    check_stage(stage, (*layout_for(inputs.cell).stage_names, "all", "variant", *VARIANT_PAGES))
+    check_stage(stage, (*layout_for(inputs.cell).stage_names, "all", "variant", *VARIANT_PAGES, *GRAD_TOPICS))
     options = table_options(precision, max_rows, all_rows)
     console = recording_console(export)
-    if inputs.cell.is_plain and stage != "variant":
+    if stage in GRAD_TOPICS:  # the backward pass: `explain grad`, `explain carousel`
+        from .explain_grad import explain_backward
+
+        views = explain_backward(stage, inputs, options)
+    elif inputs.cell.is_plain and stage != "variant":
         views = _explain_plain(stage, inputs, seed, dtype, options)
     else:
         views = _explain_variant(stage, inputs, options)

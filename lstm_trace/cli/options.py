@@ -141,16 +141,16 @@ def given_cell_options(ctx: typer.Context) -> frozenset[str]:
     return frozenset(name for name, source in sources.items() if source and source.name not in ("DEFAULT", "DEFAULT_MAP"))
 
 
-def require_plain_cell(cell: CellOptions, what: str, weights_source: str | None = None) -> None:
-    """For what draws the plain LSTM only (the walk, the diagram): refuse any other cell."""
+def require_plain_cell(cell: CellOptions, what: str, weights_source: str | None = None, does: str = "draws") -> None:
+    """For what knows the plain LSTM only (the walk, the diagram, the backward pass): refuse any other cell."""
     if cell.is_plain:
         return
     title = layout_for(cell).title
     if weights_source is None:
-        raise UsageError(f"{what} draws the plain LSTM; there is none yet for the {title}. Drop it, or drop "
+        raise UsageError(f"{what} {does} the plain LSTM; there is none yet for the {title}. Drop it, or drop "
                          f"--variant and the cell options.")  # fmt: skip
     raise UsageError(
-        f"{what} draws the plain LSTM; there is none yet for the {title} that the weights ({weights_source}) "
+        f"{what} {does} the plain LSTM; there is none yet for the {title} that the weights ({weights_source}) "
         f"hold. `lstm-trace step` and `explain` trace it."
     )
 

@@ -32,4 +32,9 @@ def show(
     console = recording_console(export)
     for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
         console.print(view)
+    if stage is None and any(getattr(step, "backward", None) is not None for step in trace.steps):  # a trace from `grad`
+        from ..render.grad import backward_views, grad_header
+
+        for view in (grad_header(trace, with_notes=False), *backward_views(trace, table_options(precision, max_rows, all_rows))):
+            console.print(view)
     save_export(console, export)

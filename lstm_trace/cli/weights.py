@@ -14,6 +14,7 @@ from .options import DISPLAY, Direction, Layer, Precision
 weights_app = typer.Typer(
     help="Inspect LSTM weights files (PyTorch, safetensors, Keras, ONNX, native) and convert between them.",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 WeightsPath = Annotated[

@@ -39,5 +39,5 @@ def style_for(value: float, kind: str) -> str:
 
 def gate_bar(value: float, width: int = 10) -> str:
     """A bar a gate fills from 0 to 1, so 'soft, not a switch' can be seen without colour."""
-    filled = min(width, max(0, round(value * width)))
+    filled = round(min(1.0, max(0.0, value)) * width)  # clamp first: 1e308 * width would overflow
     return "█" * filled + "░" * (width - filled)

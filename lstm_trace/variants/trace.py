@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..trace import GateTrace, StepTrace
+from ..trace import GateTrace, StepTrace, ValuesByName
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class GRUGateTrace:
 
 
 @dataclass(frozen=True)
-class GRUStepTrace:
+class GRUStepTrace(ValuesByName):
     """Every value of one GRU step: h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}, no cell state."""
 
     x: np.ndarray  # (I,)
@@ -79,21 +79,6 @@ class GRUStepTrace:
     t: int = 1
     reset_h: np.ndarray | None = None  # (H,)  r ⊙ h_{t-1}, only when r is applied before W_hn
 
-    def __getitem__(self, name: str) -> np.ndarray | None:
-        head, _, part = name.partition(".")
-        value = getattr(self, head)
-        return getattr(value, part) if part else value
-
-    def gate(self, name: str) -> GRUGateTrace:
-        return getattr(self, name)
-
-    @property
-    def hidden_size(self) -> int:
-        return int(self.h.shape[0])
-
-    @property
-    def input_size(self) -> int:
-        return int(self.x.shape[0])
 
 
 def trace_classes(variant: str) -> tuple[type, type]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -32,7 +33,8 @@ def read_npz(path: Path) -> LSTMWeights:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+    # a damaged archive fails in many ways: bad headers, unknown compression, broken deflate streams
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error, KeyError) as error:
         raise DataError(f"Cannot read the weights file '{path}' as .npz: {error}.") from None
     return weights_from_arrays(arrays, _provenance(path), f"weights file '{path}'")
 

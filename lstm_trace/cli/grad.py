@@ -1,0 +1,171 @@
+"""`lstm-trace grad`: the backward pass of one step, or backpropagation through time over --xs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import typer
+from typing import Annotated
+
+from ..errors import UsageError
+from ..render.tables import TableOptions
+from ..stages import BACKWARD_STAGE_NAMES
+from ..trace import Trace
+from ..tracer import StepInputs, resolve_inputs
+from ..vectors import parse_sequence, parse_vector
+from .export import ExportOption, check_export, recording_console, save_export
+from .options import (
+    DISPLAY, INPUTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
+    check_stage, inputs_from_options, require_plain_cell, table_options,
+)  # fmt: skip
+
+GRADIENTS = "Gradients"
+
+# Options as module-level aliases, like `options.py`: Typer then resolves each annotation
+# by a name lookup instead of evaluating the expression on every start-up.
+DH = Annotated[
+    Optional[str],
+    typer.Option("--dh", help="∂L/∂h arriving at the last step (default ones: L = sum of h).", rich_help_panel=GRADIENTS),
+]
+DC = Annotated[
+    Optional[str],
+    typer.Option("--dc", help="∂L/∂C arriving from a next step (default zeros).", rich_help_panel=GRADIENTS),
+]
+XS = Annotated[
+    Optional[str],
+    typer.Option(
+        "--xs",
+        help="A sequence x_1 … x_T for backpropagation through time: '0.1,0.2;0.3,0.4', @file (.npy, .json, .csv, .txt) or - for stdin.",
+        rich_help_panel=INPUTS,
+    ),
+]
+CompareRNN = Annotated[
+    bool,
+    typer.Option("--compare-rnn", help="With --xs: a plain tanh RNN of the same sizes beside the LSTM.", rich_help_panel=GRADIENTS),
+]
+ForgetBiasIntoB = Annotated[
+    float,
+    typer.Option("--forget-bias", help="Add this to every b_f (Keras starts b_f at 1).", rich_help_panel=GRADIENTS),
+]
+BackwardStageOption = Annotated[
+    Optional[str],
+    typer.Option("--stage", "-s", help=f"Show one backward stage only: {', '.join(BACKWARD_STAGE_NAMES)}.", rich_help_panel=DISPLAY),
+]
+AsJSON = Annotated[bool, typer.Option("--json", help="Print the trace with its gradients as JSON.")]
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")]
+
+
+def grad(
+    preset: Preset = None,
+    h: HPrev = None,
+    x: X = None,
+    c: CPrev = None,
+    hidden_size: HiddenSize = None,
+    weights: Weights = None,
+    seed: Seed = 0,
+    dtype: Dtype = "float64",
+    dh: DH = None,
+    dc: DC = None,
+    xs: XS = None,
+    compare_rnn: CompareRNN = False,
+    forget_bias: ForgetBiasIntoB = 0.0,
+    precision: Precision = 4,
+    stage: BackwardStageOption = None,
+    max_rows: MaxRows = 24,
+    all_rows: AllRows = False,
+    as_json: AsJSON = False,
+    output: Output = None,
+    export: ExportOption = None,
+) -> None:
+    """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
+    from ..grad_tracer import with_forget_bias
+
+    check_stage(stage, BACKWARD_STAGE_NAMES)
+    check_export(export, with_json=as_json)
+    if xs is None and compare_rnn:
+        raise UsageError("--compare-rnn compares gradients through time: give a sequence with --xs.")
+    if xs is not None and x is not None:
+        raise UsageError("Give either --x (one step) or --xs (a sequence), not both.")
+    d_h = None if dh is None else parse_vector(dh, "--dh")
+    d_c = None if dc is None else parse_vector(dc, "--dc")
+    shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output, export)
+    if xs is None:
+        inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
+        require_plain_cell(inputs.cell, "grad", inputs.weights.source, "follows the backward pass of")
+        return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
+    sequence = parse_sequence(xs, "--xs")
+    inputs = resolve_inputs(
+        preset=preset,
+        h=None if h is None else parse_vector(h, "--h"),
+        x=sequence[0],  # sizes and weights are resolved as for one step; every row has the same I
+        c=None if c is None else parse_vector(c, "--c"),
+        weights=weights,
+        seed=seed,
+        hidden_size=hidden_size,
+        dtype=dtype,
+        x_option="each step of --xs",
+    )
+    require_plain_cell(inputs.cell, "grad", inputs.weights.source, "follows the backward pass of")  # a file's cell
+    _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, seed, shown)
+
+
+class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at every start-up
+    options: TableOptions
+    stage: str | None
+    as_json: bool
+    path: Path | None
+    export: Path | None  # --export: the tables as SVG, HTML or text
+
+    @property
+    def writes_json(self) -> bool:
+        return self.as_json or self.path is not None
+
+
+def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
+    from ..grad_tracer import resolve_upstream, trace_backward_step
+
+    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, str(inputs.weights.dtype))
+    trace = trace_backward_step(inputs, upstream)
+    if _write_json(trace, shown):
+        return
+    from ..render.grad import backward_views, grad_header
+
+    views = backward_views(trace, shown.options, shown.stage)
+    _print(views if shown.stage else [grad_header(trace, upstream.loss), *views], shown)
+
+
+def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, seed: int, shown: _Output) -> None:
+    from ..grad_tracer import resolve_upstream, through_time_to_dict, trace_through_time
+
+    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, str(inputs.weights.dtype), last="_T")
+    # ∂L/∂W_g costs 4·H·(H+I) numbers a step: kept only where they are shown or written.
+    weight_grads = shown.writes_json or shown.stage == "weights"
+    result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
+    if _write_json(result.trace, shown, {"through_time": through_time_to_dict(result)}):
+        return
+    if shown.stage is not None:
+        from ..render.grad import backward_views
+
+        views = backward_views(result.trace, shown.options, shown.stage)
+    else:
+        from ..render.through_time import through_time_views
+
+        views = through_time_views(result, shown.options)
+    _print(views, shown)
+
+
+def _print(views, shown: _Output) -> None:
+    console = recording_console(shown.export)
+    for view in views:
+        console.print(view)
+    save_export(console, shown.export)
+
+
+def _write_json(trace: Trace, shown: _Output, extra: dict | None = None) -> bool:
+    """Write the JSON when asked; True when it replaces the tables."""
+    if shown.writes_json:
+        from ..trace_json import write_outputs  # JSON is only imported when asked for
+
+        write_outputs(trace, to_stdout=shown.as_json, path=shown.path, extra=extra)
+    return shown.as_json

@@ -1,0 +1,322 @@
+"""`lstm-trace grad`, its JSON "backward" block, `show` of it, and `explain grad/carousel`,
+through Typer's CliRunner and as a real process; numbers checked against PyTorch autograd."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from lstm_trace import LSTMTraceError, LSTMWeights, presets, trace_from_json
+from lstm_trace.render.grad import backward_views
+from lstm_trace.render.tables import TableOptions
+from lstm_trace.rnn import random_rnn
+from lstm_trace.stages import BACKWARD_STAGES, GRAD_TOPICS
+from lstm_trace.tracer import resolve_inputs
+from tests.test_fuzz_readers import mutate_json
+from tests.torch_backward import rnn_cell_through_time, torch_lstm_through_time, torch_step_gradients
+
+SEED_H = [0, 0.5, 0.1, 0.2, 0.6]
+SEED_X = [-0.1, 0.3, 0.1, -0.25, 0.1]
+DH, DC = "0.5,-1,2,0.25,1", "1,0,-0.5,0.3,0.2"
+XS = "0.5,-0.2;0.1,0.9;-0.7,0.3;0.2,0.2;1.0,-1.0;0.0,0.4"  # T = 6, I = 2
+
+
+def seed_reference(d_h=np.ones(5), d_c=np.zeros(5)):
+    return torch_step_gradients(presets.identity(5, 5), SEED_X, SEED_H, np.zeros(5), d_h, d_c)
+
+
+def test_every_backward_stage_in_reverse_order_with_the_defaults_said(cli):
+    result = cli("grad", "--preset", "seed-question")
+    assert result.exit_code == 0, result.output
+    positions = [result.output.index(stage.title) for stage in BACKWARD_STAGES]
+    assert positions == sorted(positions)
+    assert "∂L/∂hₜ was not given (--dh), so it is ones: the loss is L = Σ hₜ." in result.output
+    assert "zeros: no step follows" in result.output
+    for stage in BACKWARD_STAGES:
+        for equation in stage.equations:
+            assert equation in result.output
+
+
+@pytest.mark.framework
+def test_printed_results_are_torchs_numbers(cli):
+    out = cli("grad", "--preset", "seed-question", "--precision", "6").output
+    reference = seed_reference()
+    for name, symbol in (("d_h_prev", "∂L/∂hₜ₋₁"), ("d_x", "∂L/∂xₜ"), ("d_c_prev", "∂L/∂Cₜ₋₁")):
+        expected = "[" + ", ".join(f"{v:.6f}" for v in reference[name]) + "]"
+        assert f"{symbol} = {expected}" in out
+
+
+@pytest.mark.framework
+def test_json_backward_block_matches_torch_autograd(cli):
+    result = cli("grad", "--preset", "seed-question", "--dh", DH, "--dc", DC, "--json")
+    assert result.exit_code == 0, result.output
+    content = json.loads(result.output)
+    assert content["format"] == "lstm-trace/1"
+    backward = content["steps"][0]["backward"]
+    for key in ("d_h_prev", "d_c_prev", "d_x"):
+        assert isinstance(backward[key], list)
+    reference = seed_reference(np.array([0.5, -1, 2, 0.25, 1]), np.array([1, 0, -0.5, 0.3, 0.2]))
+    for gate in ("forget", "input", "candidate", "output"):
+        assert {"d_preact", "d_W", "d_b"} <= set(backward[gate])
+        np.testing.assert_allclose(backward[gate]["d_preact"], reference[f"{gate}.d_preact"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(backward[gate]["d_W"], reference[f"{gate}.d_W"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(backward[gate]["d_b"], reference[f"{gate}.d_b"], rtol=0, atol=1e-12)
+    for key in ("d_h_prev", "d_c_prev", "d_x", "d_c", "d_z"):
+        np.testing.assert_allclose(backward[key], reference[key], rtol=0, atol=1e-12)
+    assert backward["d_h"] == [0.5, -1, 2, 0.25, 1] and backward["d_c_carried"] == [1, 0, -0.5, 0.3, 0.2]
+    assert content["notes"] == ["C_(t-1) was not given, so it is assumed to be zeros."]  # dh, dc were given
+
+
+def test_json_round_trip_is_exact_and_show_renders_the_gradients(cli, tmp_path):
+    path = tmp_path / "grad.json"
+    shown = cli("grad", "--preset", "concat-not-sum", "--dh", "1,-1,0.5", "--output", str(path))
+    assert shown.exit_code == 0 and "The constant error carousel" in shown.output  # --output keeps the tables
+    written = json.loads(path.read_text())
+    back = trace_from_json(path.read_text())
+    step = back.steps[0]
+    np.testing.assert_array_equal(step.backward.d_x, written["steps"][0]["backward"]["d_x"])
+    np.testing.assert_array_equal(step.backward.output.d_W, written["steps"][0]["backward"]["output"]["d_W"])
+    assert step.backward.output.d_W.shape == (3, 5)
+    out = cli("show", str(path)).output
+    assert "Forget gate" in out  # the forward tables, then the backward ones
+    for stage in BACKWARD_STAGES:
+        assert stage.title in out
+    assert out.index("New hidden state") < out.index("Back through the hidden state")
+    assert "∂L/∂xₜ = [" in out
+
+
+def test_show_of_a_forward_trace_has_no_backward_part(cli, tmp_path):
+    path = tmp_path / "step.json"
+    cli("step", "--preset", "seed-question", "--output", str(path))
+    assert trace_from_json(path.read_text()).steps[0].backward is None
+    assert "Back through" not in cli("show", str(path)).output
+
+
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda b: b.pop("d_x"), "steps[0].backward.d_x is missing"),
+        (lambda b: b["forget"].pop("d_W"), "steps[0].backward.forget.d_W is missing"),
+        (lambda b: b["input"].update(d_W=[[1, 2], [3, 4]]), "backward.input.d_W must be a list of lists of numbers of shape 3 × 5"),
+        (lambda b: b.update(d_c_prev=[1, 2]), "backward.d_c_prev must be a list of numbers of shape 3"),
+        (lambda b: b.update(output="x"), "steps[0].backward.output.d_preact is missing"),
+        (lambda b: b.update(d_h=[1, "a", 3]), "backward.d_h must be a list of numbers"),
+    ],
+)
+def test_bad_backward_blocks_are_data_errors(cli, tmp_path, mutate, fragment):
+    content = json.loads(cli("grad", "--preset", "concat-not-sum", "--json").output)
+    mutate(content["steps"][0]["backward"])
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    result = cli("show", str(path))
+    assert result.exit_code == 1
+    assert fragment in result.output and "Traceback" not in result.output
+
+
+def test_informative_fields_may_be_missing(cli):
+    content = json.loads(cli("grad", "--preset", "concat-not-sum", "--json").output)
+    backward = content["steps"][0]["backward"]
+    for key in ("d_h", "d_c_carried", "c_tanh_local", "d_c", "d_z"):
+        del backward[key]
+    for gate in ("forget", "input", "candidate", "output"):
+        for key in ("d_act", "local", "d_z"):
+            del backward[gate][key]
+    trace = trace_from_json(json.dumps(content))
+    assert trace.steps[0].backward.d_c is None
+    console = Console(file=io.StringIO(), width=100)
+    for view in backward_views(trace, TableOptions()):
+        console.print(view)
+    assert "The constant error carousel" in console.file.getvalue()
+
+
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["--dh", "1,2"], 2, "--dh has 2 entries, but the hidden state has H = 5 units, so --dh must have shape (5,)"),
+        (["--dc", "1,2,3,4,5,6"], 2, "--dc has 6 entries"),
+        (["--dh", "1,x,1,1,1"], 2, "--dh '1,x,1,1,1': entry 2, 'x', is not a number"),
+        (["--compare-rnn"], 2, "--compare-rnn compares gradients through time: give a sequence with --xs"),
+        (["--x", "1,2", "--xs", "1,2;3,4"], 2, "Give either --x (one step) or --xs (a sequence), not both"),
+        (["--xs", "1,2;3"], 2, "is ragged: step 1 has 2 values but step 2 has 1"),
+        (["--stage", "keep"], 2, "There is no stage 'keep'. Stages: hidden, output, cell"),
+        (["--xs", "1,2,3;4,5,6", "--weights", "{weights}"], 2, "each step of --xs has shape (3,)"),
+        (["--xs", "@{missing}"], 2, "does not exist"),
+    ],
+)
+def test_errors_have_exit_codes_and_no_traceback(run_cli, tmp_path, args, code, fragment):
+    weights = tmp_path / "w.npz"
+    np.savez(weights, **presets.random(3, 2).as_arrays())
+    args = [a.format(weights=weights, missing=tmp_path / "none.npy") for a in args]
+    preset = [] if any(a.startswith("--x") for a in args) else ["--preset", "seed-question"]
+    result = run_cli("grad", *preset, *args)
+    assert result.returncode == code, result.stderr
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_one_stage_only(cli):
+    out = cli("grad", "--preset", "long-memory", "--stage", "carousel").output
+    assert "The constant error carousel" in out and "Back through the hidden state" not in out
+    assert "██████████" in out  # f ≈ 0.998: a full bar
+
+
+def test_weights_stage_shows_the_matrices(cli):
+    out = cli("grad", "--preset", "concat-not-sum", "--stage", "weights").output
+    for letter in "fico":
+        assert f"∂L/∂W_{letter} = δ_{letter} zᵀ   (3 × 5)" in out
+
+
+def test_large_hidden_size_is_summarised(cli):
+    out = cli("grad", "--x", "1,2", "--hidden-size", "300", "--weights", "random").output
+    assert "⋮" in out and "mean" in out
+    assert len(out.splitlines()) < 400
+
+
+@pytest.mark.framework
+def test_forget_bias_is_added_and_recorded(cli):
+    content = json.loads(cli("grad", "--preset", "concat-not-sum", "--forget-bias", "2", "--json").output)
+    assert content["weights"]["forget_bias"] == 2.0
+    assert any("--forget-bias 2 was added" in note for note in content["notes"])
+    inputs = resolve_inputs(preset="concat-not-sum")
+    w = inputs.weights
+    raised = LSTMWeights(W=w.W, b={**w.b, "forget": w.b["forget"] + 2}, provenance={})
+    reference = torch_step_gradients(raised, inputs.x, inputs.h_prev, inputs.c_prev, np.ones(3), np.zeros(3))
+    np.testing.assert_allclose(content["steps"][0]["backward"]["d_c_prev"], reference["d_c_prev"], rtol=0, atol=1e-12)
+
+
+def test_float32(cli):
+    content = json.loads(cli("grad", "--preset", "seed-question", "--dtype", "float32", "--json").output)
+    d_x = content["steps"][0]["backward"]["d_x"]
+    assert content["dtype"] == "float32" and np.array(d_x, dtype=np.float32).tolist() == d_x
+
+
+@pytest.mark.framework
+def test_through_time_json_norms_match_torch(cli):
+    result = cli("grad", "--xs", XS, "--hidden-size", "4", "--weights", "random", "--seed", "3",
+                 "--dh", "1,-1,0.5,2", "--dc", "0.1,0.2,0.3,0.4", "--compare-rnn", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    content = json.loads(result.output)
+    xs = np.array([[float(v) for v in row.split(",")] for row in XS.split(";")])
+    d_h, d_c = np.array([1, -1, 0.5, 2]), np.array([0.1, 0.2, 0.3, 0.4])
+    d_h_ref, d_c_ref = torch_lstm_through_time(presets.random(4, 2, seed=3), xs, np.zeros(4), np.zeros(4), d_h, d_c)
+    block = content["through_time"]
+    assert block["t"] == list(range(7)) and block["loss"] == "L = Σ dh ⊙ h_T + Σ dc ⊙ C_T"
+    np.testing.assert_allclose(block["d_h_norm"], np.linalg.norm(d_h_ref, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(block["d_c_norm"], np.linalg.norm(d_c_ref, axis=1), rtol=1e-12)
+    for t, step in enumerate(content["steps"], start=1):
+        assert step["t"] == t
+        np.testing.assert_allclose(step["backward"]["d_h"], d_h_ref[t], rtol=0, atol=1e-12)
+    rnn = random_rnn(4, 2, seed=3)
+    rnn_ref = rnn_cell_through_time(rnn.W, rnn.b, xs, np.zeros(4), d_h)
+    np.testing.assert_allclose(block["rnn"]["d_h_norm"], np.linalg.norm(rnn_ref, axis=1), rtol=1e-12)
+    assert block["rnn"]["weights"]["seed"] == 3
+
+
+@pytest.mark.framework
+def test_through_time_table_counts_down_to_zero_with_the_rnn_beside(cli):
+    out = cli("grad", "--xs", XS, "--hidden-size", "4", "--weights", "random", "--compare-rnn", "--precision", "6").output
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] and line.split()[0].isdigit()]
+    assert [int(row[0]) for row in rows] == [6, 5, 4, 3, 2, 1, 0]
+    xs = np.array([[float(v) for v in row.split(",")] for row in XS.split(";")])
+    d_h_ref, _ = torch_lstm_through_time(presets.random(4, 2, seed=0), xs, np.zeros(4), np.zeros(4), np.ones(4), np.zeros(4))
+    norms = np.linalg.norm(d_h_ref, axis=1)
+    assert [row[1] for row in rows] == [f"{norms[t]:.6f}" for t in range(6, -1, -1)]
+    assert "RNN" in out and "‖∂L/∂h₀‖ / ‖∂L/∂h_T‖" in out
+    assert "L = Σ h_T" in out
+
+
+def test_sequence_from_stdin_and_stage_per_step(run_cli):
+    result = run_cli("grad", "--xs", "-", "--hidden-size", "2", "--stage", "carousel", input="0.1,0.2\n0.3,0.4\n0.5,0.6\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.index("Backward through t = 3") < out.index("Backward through t = 2") < out.index("Backward through t = 1")
+
+
+def test_explain_grad_walks_unit_zero_back_with_the_users_numbers(cli):
+    out = cli("explain", "grad").output
+    topic = GRAD_TOPICS["grad"]
+    assert topic.title in out and "Watch out" in out and "Worked example" in out
+    for stage in BACKWARD_STAGES:
+        for code in stage.numpy:
+            assert code in out
+    # Seed question, unit 0 by hand: C = i·C̃ = σ(-0.1)·tanh(-0.1), ∂L/∂C = o·(1 − tanh²C), ∂L/∂C₋₁ = ∂L/∂C·f.
+    s, c = 1 / (1 + np.exp(0.1)), np.tanh(-0.1) / (1 + np.exp(0.1))
+    d_c = s * (1 - np.tanh(c) ** 2)
+    assert f"∂L/∂Cₜ₋₁[0] = ∂L/∂Cₜ[0] × fₜ[0] = {d_c:.4f} × {s:.4f} = {d_c * s:.4f}" in out
+
+
+def test_explain_carousel_with_a_saturated_forget_gate(cli):
+    out = cli("explain", "carousel", "--preset", "long-memory").output
+    assert "The constant error carousel" in out and "∂L/∂Cₜ₋₁ = ∂L/∂Cₜ ⊙ fₜ" in out
+    f = 1 / (1 + np.exp(-(0.2 + 0.5 + 6)))  # unit 0: identity weights, h + x + b_f
+    assert f"{f:.4f}" in out and f"{f**100:.4f}" in out  # fₜ and what 100 steps keep
+    assert f"{np.log(0.5) / np.log(f):.0f} steps" in out
+    assert "7.889e-31" in out  # 0.5¹⁰⁰ for a gate at σ(0)
+
+
+def test_explain_carousel_suggests_a_long_memory_when_f_is_small(cli):
+    assert "--preset long-memory" in cli("explain", "carousel").output
+
+
+def test_explain_still_rejects_unknown_names(run_cli):
+    result = run_cli("explain", "gradient")
+    assert result.returncode == 2 and "grad, carousel" in result.stderr and "Traceback" not in result.stderr
+
+
+GRAD_CORPUS = Path(__file__).parent / "fuzz_corpus" / "trace-grad-concat-not-sum.json"  # grad --json output
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_mutated_grad_traces_are_read_or_refused_cleanly(seed):
+    content, rng = json.loads(GRAD_CORPUS.read_text()), random.Random(seed)
+    if seed % 2:  # half the time somewhere in the backward block itself
+        content["steps"][0]["backward"] = mutate_json(content["steps"][0]["backward"], rng)
+    else:
+        content = mutate_json(content, rng)
+    try:
+        trace = trace_from_json(json.dumps(content))
+    except LSTMTraceError as error:
+        assert str(error)
+        return
+    console = Console(file=io.StringIO(), width=100)  # whatever was read, it renders
+    for view in backward_views(trace, TableOptions()):
+        console.print(view)
+
+
+def test_export_saves_what_was_shown(cli, tmp_path):
+    path = tmp_path / "grad.txt"
+    result = cli("grad", "--preset", "long-memory", "--stage", "carousel", "--export", str(path))
+    assert result.exit_code == 0, result.output
+    assert "The constant error carousel" in path.read_text()
+    refused = cli("grad", "--preset", "long-memory", "--json", "--export", str(tmp_path / "g.svg"))
+    assert refused.exit_code == 2 and "--export saves the tables" in refused.output
+
+
+def test_explain_carousel_folds_a_forget_bias_into_b_f(cli):
+    out = cli("explain", "carousel", "--forget-bias", "3").output
+    assert "--forget-bias 3 was added to every b_f" not in out  # notes are not part of the carousel page
+    f = 1 / (1 + np.exp(-(0.0 - 0.1 + 3)))  # seed question, unit 0: h + x = -0.1, plus the bias
+    assert f"∂L/∂Cₜ[0] × fₜ[0] = " in out and f"× {f:.4f} = " in out
+
+
+def test_backward_explanations_are_for_the_plain_lstm(run_cli):
+    result = run_cli("explain", "grad", "--variant", "gru")
+    assert result.returncode == 2 and "`explain grad` follows the backward pass of the plain LSTM" in result.stderr
+    assert "variant=gru" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_variant_step_with_a_backward_block_is_refused(cli):
+    content = json.loads(cli("step", "--preset", "seed-question", "--variant", "peephole", "--json").output)
+    grad = json.loads(cli("grad", "--preset", "seed-question", "--json").output)
+    content["steps"][0]["backward"] = grad["steps"][0]["backward"]  # same sizes, H = I = 5
+    with pytest.raises(LSTMTraceError, match="gradients are traced for the plain LSTM only, not for this peephole cell"):
+        trace_from_json(json.dumps(content))
