@@ -57,12 +57,7 @@ def resolve_inputs(
     (None: those of `cell` that are not the plain cell's), and one that says
     otherwise than the file is a UsageError.
     """
-    file_notes: tuple[str, ...] = ()
-    if isinstance(weights, str) and weights not in PRESET_NAMES:
-        from .variants.from_weights import cell_for_weights
-
-        weights = read_weights_file(Path(weights), selection)  # read once: LSTMWeights or GRUWeights
-        cell, file_notes = cell_for_weights(weights, cell, given_options)
+    weights, cell, file_notes = _file_and_its_cell(weights, selection, cell, given_options)
     if cell is not None and not cell.is_plain:  # a variant: GRU weights, peepholes, a projection
         from .variants.inputs import resolve_variant_inputs
 
@@ -114,6 +109,17 @@ def resolve_inputs(
         title=title,
         notes=tuple(notes),
     )
+
+
+def _file_and_its_cell(weights, selection: LayerSelection, cell: CellOptions | None, given_options):
+    """A weights file is read here, once, because it may say which cell it holds: (weights, cell, notes)."""
+    if not isinstance(weights, str) or weights in PRESET_NAMES:
+        return weights, cell, ()
+    from .variants.from_weights import cell_for_weights
+
+    loaded = read_weights_file(Path(weights), selection)  # LSTMWeights or GRUWeights
+    cell, notes = cell_for_weights(loaded, cell, given_options)
+    return loaded, cell, notes
 
 
 def trace_step(inputs: StepInputs) -> Trace:

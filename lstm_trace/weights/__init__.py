@@ -11,13 +11,15 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import UsageError
 from . import native, presets
 from .cells import WeightsFile, check_supported, select_cell
-from .gru import GRUWeights
 from .model import DTYPES, LSTMWeights
+
+if TYPE_CHECKING:
+    from .gru import GRUWeights
 
 __all__ = [
     "CELL_READERS", "DTYPES", "LSTMWeights", "LayerSelection", "PRESET_NAMES", "READERS", "WeightsFile",

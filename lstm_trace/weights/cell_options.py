@@ -12,10 +12,12 @@ and `weights inspect` and `weights convert` report and carry it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from .gru import GRUWeights
 from .model import LSTMWeights
+
+if TYPE_CHECKING:  # only named here: `step` with a preset never loads the GRU module
+    from .gru import GRUWeights
 
 CELL_OPTIONS_KEY = "cell_options"
 
@@ -38,7 +40,7 @@ _ORDER = {field: index for index, field in enumerate(OPTION_FLAGS)}
 def implied_options(weights: LSTMWeights | GRUWeights) -> dict[str, Any]:
     """The CellOptions fields (non-default only) that the weights and their file set, in CellOptions' order."""
     options = dict(weights.provenance.get(CELL_OPTIONS_KEY) or {})
-    if isinstance(weights, GRUWeights):
+    if not isinstance(weights, LSTMWeights):  # a GRUWeights
         options["variant"] = "gru"
     else:
         if weights.peepholes is not None:
@@ -66,4 +68,4 @@ def cell_kind(weights: LSTMWeights | GRUWeights) -> str:
         details.append(f"P = {options['proj_size']}")
     if options.get("gru_reset_before"):
         details.append("reset before")
-    return ", ".join(["GRU" if isinstance(weights, GRUWeights) else "LSTM", *details])
+    return ", ".join(["LSTM" if isinstance(weights, LSTMWeights) else "GRU", *details])

@@ -10,13 +10,15 @@ choice is missing or wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from ..errors import DataError, UsageError
-from .gru import GRUWeights
 from .model import LSTMWeights
+
+if TYPE_CHECKING:
+    from .gru import GRUWeights
 
 DIRECTIONS = ("forward", "reverse")
 
@@ -42,7 +44,7 @@ class WeightsFile:
     @property
     def kind(self) -> str:
         """'LSTM', 'GRU' or 'LSTM and GRU': what the file's cells are, for messages."""
-        kinds = {"GRU" if isinstance(weights, GRUWeights) else "LSTM" for weights in self.cells.values()}
+        kinds = {"LSTM" if isinstance(weights, LSTMWeights) else "GRU" for weights in self.cells.values()}
         return " and ".join(sorted(kinds)) or "LSTM"
 
     def layer_name(self, layer: int) -> str:

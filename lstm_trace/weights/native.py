@@ -17,14 +17,16 @@ import json
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from ..errors import DataError
 from .cell_options import CELL_OPTIONS_KEY, implied_options
-from .gru import GRUWeights, looks_like_gru
 from .model import LSTMWeights
+
+if TYPE_CHECKING:  # the GRU module is imported when a file holds one: `step` with a preset never needs it
+    from .gru import GRUWeights
 
 FORMAT = "lstm-trace-weights/1"
 
@@ -60,6 +62,8 @@ def weights_from_json_object(content: object, origin: str, provenance: dict) -> 
 
 def weights_from_arrays(arrays: Mapping[str, Any], provenance: dict, origin: str) -> LSTMWeights | GRUWeights:
     """LSTM or GRU weights by their keys, with the file's stated cell options in the provenance."""
+    from .gru import GRUWeights, looks_like_gru
+
     gru = looks_like_gru(arrays)
     stated = _stated_options(arrays, origin, gru)
     if stated:
