@@ -41,7 +41,7 @@ def resolve_inputs(
     h: np.ndarray | None = None,
     x: np.ndarray | None = None,
     c: np.ndarray | None = None,
-    weights: str | LSTMWeights | None = None,  # a preset name, a file, or weights already read
+    weights: str | Path | LSTMWeights | None = None,  # a preset name, a file, or weights already read
     seed: int = 0,
     hidden_size: int | None = None,
     dtype: str = "float64",
@@ -113,7 +113,7 @@ def resolve_inputs(
 
 def _file_and_its_cell(weights, selection: LayerSelection, cell: CellOptions | None, given_options):
     """A weights file is read here, once, because it may say which cell it holds: (weights, cell, notes)."""
-    if not isinstance(weights, str) or weights in PRESET_NAMES:
+    if not isinstance(weights, (str, Path)) or weights in PRESET_NAMES:
         return weights, cell, ()
     from .variants.from_weights import cell_for_weights
 

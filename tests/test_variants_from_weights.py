@@ -105,6 +105,9 @@ def test_the_python_api_takes_the_files_cell(files):
     x = np.array([0.5, -1, 2])
     inputs = resolve_inputs(weights=files["gru.pt"], x=x)
     assert inputs.cell == CellOptions(variant="gru")
+    from pathlib import Path
+
+    assert resolve_inputs(weights=Path(files["gru.pt"]), x=x).cell == inputs.cell  # a Path does as well
     torch.manual_seed(0)
     reference = torch.nn.GRU(I, H)  # the same seed: the saved module again
     with torch.no_grad():
