@@ -7,7 +7,9 @@ that do not fit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Collection
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from .errors import UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
 from .trace import Trace
 from .variants.options import PLAIN, CellOptions
-from .weights import DTYPES, LayerSelection, LSTMWeights, load_weights
+from .weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, load_weights, read_weights_file
 
 # 4 gates × H × (H+I) float64 values: at H = I = 8192 that is already 4 GiB.
 MAX_SIZE = 8192
@@ -39,22 +41,31 @@ def resolve_inputs(
     h: np.ndarray | None = None,
     x: np.ndarray | None = None,
     c: np.ndarray | None = None,
-    weights: str | None = None,
+    weights: str | Path | LSTMWeights | None = None,  # a preset name, a file, or weights already read
     seed: int = 0,
     hidden_size: int | None = None,
     dtype: str = "float64",
     selection: LayerSelection = LayerSelection(),
     cell: CellOptions | None = None,
     x_option: str = "--x",  # how errors name x: `grad --xs` passes "each step of --xs"
+    given_options: Collection[str] | None = None,
 ) -> StepInputs:
-    """Fill in what the user left out: explicit options win over the preset's values."""
+    """Fill in what the user left out: explicit options win over the preset's values.
+
+    A weights file may imply the cell (a GRU, peepholes, ONNX's clip, ...): its
+    options join `cell`; `given_options` names the CellOptions fields the user set
+    (None: those of `cell` that are not the plain cell's), and one that says
+    otherwise than the file is a UsageError.
+    """
+    weights, cell, file_notes = _file_and_its_cell(weights, selection, cell, given_options)
     if cell is not None and not cell.is_plain:  # a variant: GRU weights, peepholes, a projection
         from .variants.inputs import resolve_variant_inputs
 
-        return resolve_variant_inputs(
+        inputs = resolve_variant_inputs(
             cell=cell, preset=preset, h=h, x=x, c=c, weights=weights, seed=seed,
             hidden_size=hidden_size, dtype=dtype, selection=selection,
         )  # fmt: skip
+        return replace(inputs, notes=file_notes + inputs.notes)
     if dtype not in DTYPES:
         raise UsageError(f"--dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
     scenario = load_scenario(preset) if preset else None
@@ -74,7 +85,9 @@ def resolve_inputs(
         _check_size(len(h), "--h (hidden size H)")
         hidden_size = len(h)
 
-    if weights is None and scenario is not None:
+    if isinstance(weights, LSTMWeights):  # read from a file above
+        loaded = weights
+    elif weights is None and scenario is not None:
         loaded = scenario_weights(scenario)
     else:
         loaded = load_weights(weights or "identity", hidden_size, len(x), seed, selection)
@@ -96,6 +109,17 @@ def resolve_inputs(
         title=title,
         notes=tuple(notes),
     )
+
+
+def _file_and_its_cell(weights, selection: LayerSelection, cell: CellOptions | None, given_options):
+    """A weights file is read here, once, because it may say which cell it holds: (weights, cell, notes)."""
+    if not isinstance(weights, (str, Path)) or weights in PRESET_NAMES:
+        return weights, cell, ()
+    from .variants.from_weights import cell_for_weights
+
+    loaded = read_weights_file(Path(weights), selection)  # LSTMWeights or GRUWeights
+    cell, notes = cell_for_weights(loaded, cell, given_options)
+    return loaded, cell, notes
 
 
 def trace_step(inputs: StepInputs) -> Trace:

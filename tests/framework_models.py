@@ -178,3 +178,51 @@ def ort_run(path, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> tuple[np.nd
 def one_line(text: str) -> str:
     """Terminal output with its wrapping undone, to look for whole sentences."""
     return " ".join(text.replace("│", " ").split())
+
+
+def onnx_gru_model(hidden_size: int, input_size: int, seed: int, direction: str = "forward", **attributes):
+    """An ONNX model with one GRU node: random W, R, B initializers; inputs X, initial_h."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    H, I, D = hidden_size, input_size, 2 if direction == "bidirectional" else 1
+    rng = np.random.default_rng(seed)
+    stored = {
+        "W": rng.uniform(-0.5, 0.5, (D, 3 * H, I)),
+        "R": rng.uniform(-0.5, 0.5, (D, 3 * H, H)),
+        "B": rng.uniform(-0.5, 0.5, (D, 6 * H)),
+    }
+    node = helper.make_node(
+        "GRU", ["X", "W", "R", "B", "", "initial_h"], ["Y", "Y_h"], name="encoder_gru", hidden_size=H,
+        direction=direction, **attributes,
+    )  # fmt: skip
+    floats = TensorProto.FLOAT
+    graph = helper.make_graph(
+        [node],
+        "test_gru",
+        inputs=[
+            helper.make_tensor_value_info("X", floats, ["T", 1, I]),
+            helper.make_tensor_value_info("initial_h", floats, [D, 1, H]),
+        ],
+        outputs=[
+            helper.make_tensor_value_info("Y", floats, ["T", D, 1, H]),
+            helper.make_tensor_value_info("Y_h", floats, [D, 1, H]),
+        ],
+        initializer=[numpy_helper.from_array(v.astype(np.float32), k) for k, v in stored.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+def ort_run_gru(path, xs: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    """ONNX Runtime's GRU on a (T, I) sequence from state (D, H): returns Y_h as (D, H)."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    _, y_h = session.run(None, {"X": xs[:, None, :], "initial_h": h0[:, None, :]})
+    return y_h[:, 0]
+
+
+def as_text(vector) -> str:
+    """A vector as --x/--h/--c take it, every float32 digit kept."""
+    return ",".join(repr(float(v)) for v in vector)

@@ -92,12 +92,19 @@ def test_trace_reader_on_mutated_structure(index, seed):
         console.print(view)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(index=st.integers(0, len(WEIGHTS) - 1), seed=st.integers(0, 2**32 - 1))
-def test_weights_readers_on_mutated_files(tmp_path, index, seed):
-    original = WEIGHTS[index]
-    target = tmp_path / f"mutated{''.join(original.suffixes)}"
-    target.write_bytes(mutate_bytes(original.read_bytes(), seed))
+@pytest.mark.parametrize("seed_file", WEIGHTS, ids=lambda p: p.name)
+def test_corpus_weights_are_valid(seed_file):
+    assert read_weights_file(seed_file).hidden_size >= 1
+
+
+@pytest.mark.framework
+@pytest.mark.parametrize("seed_file", WEIGHTS, ids=lambda p: p.name)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_weights_readers_on_mutated_files(tmp_path, seed_file, seed):
+    """Every format: native .npz/.json, PyTorch .pt, safetensors, ONNX, Keras .weights.h5 and .keras."""
+    target = tmp_path / f"mutated{''.join(seed_file.suffixes)}"
+    target.write_bytes(mutate_bytes(seed_file.read_bytes(), seed))
     try:
         read_weights_file(target)
     except LSTMTraceError as error:

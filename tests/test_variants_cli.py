@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from framework_models import one_line
 from lstm_trace.stages import layout_for
 from lstm_trace.variants import CellOptions, cell_step
 from lstm_trace.variants.pages import PAGES
@@ -87,17 +88,25 @@ def test_show_draws_a_saved_variant_trace_as_step_did(cli, tmp_path, args):
     assert shown.exit_code == 0 and shown.output == step.output
 
 
-def test_weights_file_with_extras(cli, tmp_path):
+def test_weights_file_with_extras_sets_the_variant(cli, tmp_path):
+    """A native file with peepholes is traced as the peephole cell, and one with GRU keys as a GRU,
+    without --variant: the same numbers as when the variant is given, which agrees with the file."""
     path = tmp_path / "w.npz"
     np.savez(path, **lstm_preset("random", 4, 3, seed=1, peepholes=True).as_arrays())
-    plain = cli("step", X, "--weights", str(path), "--json")
-    assert "peephole weights p_f, p_i, p_o, which the plain LSTM does not use" in plain.output
-    peephole = json.loads(cli("step", X, "--weights", str(path), "--variant", "peephole", "--json").output)
-    assert peephole["steps"][0]["h"] != json.loads(plain.output)["steps"][0]["h"]
+    implied = json.loads(cli("step", X, "--weights", str(path), "--json").output)
+    given = json.loads(cli("step", X, "--weights", str(path), "--variant", "peephole", "--json").output)
+    assert implied["variant"] == "peephole" and implied["steps"] == given["steps"]
+    assert f"The cell options --variant peephole come from the weights ({path})." in implied["notes"]
+    expected = cell_step(lstm_preset("random", 4, 3, seed=1, peepholes=True), [0.5, -1, 2], None, None,
+                         CellOptions(variant="peephole"))  # h and C default to zeros  # fmt: skip
+    np.testing.assert_array_equal(implied["steps"][0]["h"], expected.h)
+    refused = cli("step", X, "--weights", str(path), "--variant", "lstm")
+    assert refused.exit_code == 2 and "--variant lstm contradicts the weights" in one_line(refused.output)
     gru_path = tmp_path / "g.json"
     gru_path.write_text(json.dumps({k: v.tolist() for k, v in gru_preset("random", 4, 3).as_arrays().items()}))
-    gru = cli("step", X, "--weights", str(gru_path), "--variant", "gru", "--json")
-    assert gru.exit_code == 0, gru.output and json.loads(gru.output)["hidden_size"] == 4
+    gru = cli("step", X, "--weights", str(gru_path), "--json")
+    assert gru.exit_code == 0, gru.output
+    assert json.loads(gru.output)["variant"] == "gru" and json.loads(gru.output)["hidden_size"] == 4
 
 
 @pytest.mark.parametrize(
@@ -149,19 +158,20 @@ def test_weights_that_do_not_fit_the_variant(cli, tmp_path):
     np.savez(gru, **gru_preset("random", 4, 3).as_arrays())
     for args, code, fragment in (
         (["--weights", str(plain), "--variant", "peephole"], 2, "needs peephole weights p_f, p_i, p_o"),
-        (["--weights", str(projected)], 2, "project h to P = 2 entries (W_hr is 2 × 4): add --proj-size 2"),
-        (["--weights", str(projected), "--proj-size", "3"], 2, "the cell needs --proj-size 2"),
+        (["--weights", str(projected), "--proj-size", "3"], 2, "--proj-size 3 contradicts the weights"),
         (["--weights", str(plain), "--proj-size", "2"], 2, "needs a projection W_hr"),
-        (["--weights", str(gru)], 1, "These look like GRU weights (W_r, W_z, W_n): add --variant gru"),
-        (["--weights", str(plain), "--variant", "gru"], 1, "lacks W_r, W_z, W_n"),
+        (["--weights", str(gru), "--variant", "cifg"], 2, "--variant cifg contradicts the weights"),
+        (["--weights", str(gru), "--c", "1,2,3,4"], 2, "a GRU has no cell state"),
+        (["--weights", str(plain), "--variant", "gru"], 2, "--variant gru needs GRU weights"),
         (["--preset", "long-memory", "--variant", "gru"], 2, "sets LSTM weights (b_f, b_i)"),
     ):
         result = cli("step", X, *args) if "--preset" not in args else cli("step", *args)
         assert result.exit_code == code, (args, result.output)
         assert fragment in result.output, (args, result.output)
         assert "Traceback" not in result.output
-    ok = cli("step", X, "--weights", str(projected), "--proj-size", "2", "--json")
-    assert ok.exit_code == 0 and len(json.loads(ok.output)["steps"][0]["h"]) == 2
+    for args in (["--proj-size", "2"], []):  # the file's projection, given again or not
+        ok = cli("step", X, "--weights", str(projected), *args, "--json")
+        assert ok.exit_code == 0 and len(json.loads(ok.output)["steps"][0]["h"]) == 2
 
 
 @pytest.mark.parametrize("variant", ["peephole", "cifg", "gru"])

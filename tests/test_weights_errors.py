@@ -91,7 +91,7 @@ def test_one_bias_without_the_other(tmp_path, cli):
 def test_state_dict_without_any_lstm(tmp_path, cli):
     torch.save(torch.nn.Linear(3, 2).state_dict(), tmp_path / "linear.pt")
     code, message = run_step(cli, tmp_path / "linear.pt")
-    assert code == 1 and "holds no LSTM weights" in message and "Found keys: weight, bias" in message
+    assert code == 1 and "holds no LSTM or GRU weights" in message and "Found keys: weight, bias" in message
 
 
 def test_inconsistent_pytorch_shapes(tmp_path, cli):
@@ -112,18 +112,31 @@ def test_non_finite_weights(tmp_path, cli):
     assert code == 1 and "contains NaN or infinity" in message
 
 
-def test_gru_is_not_taken_for_an_lstm(tmp_path, cli):
+def test_gru_file_refuses_a_cell_state(tmp_path, cli, run_cli):
     torch.manual_seed(0)
     torch.save(torch.nn.GRU(3, 4).state_dict(), tmp_path / "gru.pt")
+    code, message = run_step(cli, tmp_path / "gru.pt", "--c", "1,2,3,4")
+    assert code == 2 and "--c sets C_(t-1), but a GRU has no cell state" in message
+    process = run_cli("step", "--weights", str(tmp_path / "gru.pt"), "--x", "1,2,3", "--c", "1,2,3,4")
+    assert process.returncode == 2 and "no cell state" in process.stderr and "Traceback" not in process.stderr
+
+
+def test_gru_state_dict_with_inconsistent_shapes(tmp_path, cli):
+    state = torch.nn.GRU(3, 4).state_dict()
+    state["bias_hh_l0"] = torch.zeros(16)  # a GRU's is 3H = 12
+    torch.save(state, tmp_path / "gru.pt")
     code, message = run_step(cli, tmp_path / "gru.pt")
-    assert code == 1 and "holds no LSTM cell" in message and "a GRU, not an LSTM" in message
+    assert code == 1 and "bias_hh_l0 has shape (16,), but weight_hh_l0 (12, 4) makes H = 4" in message
 
 
-def test_projection_is_reported_not_computed(tmp_path, cli):
+def test_projection_with_a_wrong_shape(tmp_path, cli):
     torch.manual_seed(0)
-    torch.save(torch.nn.LSTM(3, 4, proj_size=2).state_dict(), tmp_path / "proj.pt")
+    state = torch.nn.LSTM(3, 4, proj_size=2).state_dict()
+    state["weight_hr_l0"] = torch.zeros(2, 5)  # must be (P, H) = (2, 4)
+    torch.save(state, tmp_path / "proj.pt")
     code, message = run_step(cli, tmp_path / "proj.pt")
-    assert code == 1 and "has a projection weight_hr_l0 (nn.LSTM's proj_size)" in message
+    assert code == 1
+    assert "weight_hr_l0 has shape (2, 5), but weight_hh_l0 (16, 2) makes H = 4 and P = 2" in message
 
 
 class CodePayload:
@@ -172,7 +185,7 @@ def test_keras_file_without_an_lstm_layer(tmp_path, cli, suffix):
     path = tmp_path / f"dense{suffix}"
     model.save(path) if suffix == ".keras" else model.save_weights(path)
     code, message = run_step(cli, path)
-    assert code == 1 and "has no LSTM layer" in message
+    assert code == 1 and "has no LSTM or GRU layer" in message
 
 
 def test_keras_lstm_with_inconsistent_shapes(tmp_path, cli):
@@ -205,7 +218,7 @@ def test_onnx_model_without_an_lstm_node(tmp_path, cli):
     graph = helper.make_graph([node], "add", [value("a"), value("b")], [value("c")])
     onnx.save(helper.make_model(graph), tmp_path / "add.onnx")
     code, message = run_step(cli, tmp_path / "add.onnx")
-    assert code == 1 and "has no LSTM node; its nodes are: Add" in message
+    assert code == 1 and "has no LSTM or GRU node; its nodes are: Add" in message
 
 
 def test_onnx_weights_fed_at_run_time_are_not_in_the_file(tmp_path, cli):
@@ -216,7 +229,7 @@ def test_onnx_weights_fed_at_run_time_are_not_in_the_file(tmp_path, cli):
     model.graph.input.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, [1, 16, 3]))
     onnx.save(model, tmp_path / "fed.onnx")
     code, message = run_step(cli, tmp_path / "fed.onnx")
-    assert code == 1 and "the W input 'W' of LSTM node 'encoder_lstm' is not stored in the file" in message
+    assert code == 1 and "the W input 'W' of node 'encoder_lstm' is not stored in the file" in message
 
 
 def test_onnx_inconsistent_shapes(tmp_path, cli):

@@ -81,17 +81,22 @@ def test_stacked_and_bidirectional_keras_layers(tmp_path):
     np.testing.assert_array_equal(by_name.W["output"], weights_file.cells[(1, "forward")].W["output"])
 
 
-def test_non_default_activation_is_reported_not_computed(tmp_path, cli):
+def test_keras_3_hard_sigmoid_is_reported_not_computed(tmp_path, cli):
+    """Keras 3's hard_sigmoid is relu6(x + 3) / 6, not lstm-trace's (and ONNX's) clip(0.2·x + 0.5, 0, 1)."""
     layer = keras.layers.LSTM(4, recurrent_activation="hard_sigmoid", name="old")
     model = keras.Sequential([keras.Input((2, 3)), layer])
     path = tmp_path / "hard.keras"
     model.save(path)
     result = cli("step", "--weights", str(path), "--x", "1,2,3")
-    assert result.exit_code == 1
-    assert "recurrent_activation='hard_sigmoid' where lstm-trace computes sigmoid" in one_line(result.output)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "recurrent_activation='hard_sigmoid', which Keras 3 computes as relu6(x + 3) / 6" in one_line(result.output)
     inspected = cli("weights", "inspect", str(path))
     assert inspected.exit_code == 0
     assert "cannot trace: Layer 0 (old) uses recurrent_activation='hard_sigmoid'" in one_line(inspected.output)
+    gelu = keras.Sequential([keras.Input((2, 3)), keras.layers.GRU(4, activation="gelu", name="smooth")])
+    gelu.save(tmp_path / "gelu.keras")
+    refused = cli("step", "--weights", str(tmp_path / "gelu.keras"), "--x", "1,2,3")
+    assert refused.exit_code == 1 and "Layer 0 (smooth) uses activation='gelu'" in one_line(refused.output)
 
 
 def test_weights_h5_says_activations_are_assumed(tmp_path, cli):

@@ -1,4 +1,7 @@
-"""ONNX LSTM nodes: every cell lstm-trace reads computes what ONNX Runtime computes; variants are refused."""
+"""ONNX LSTM nodes: every cell lstm-trace reads computes what ONNX Runtime computes.
+
+The nodes whose attributes make a variant (P, clip, input_forget, activations) and GRU nodes are
+in test_weights_onnx_variants.py."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import numpy as np
 import onnx
 import pytest
 
-from framework_models import SIZES, TOLERANCE, one_line, onnx_lstm_model, ort_run, step_inputs, traced
+from framework_models import SIZES, TOLERANCE, onnx_lstm_model, ort_run, step_inputs, traced
 from lstm_trace.weights import read_weight_cells, read_weights_file
 
 pytestmark = pytest.mark.framework
@@ -73,31 +76,10 @@ def test_bidirectional_node_gives_a_forward_and_a_reverse_cell(tmp_path, cli):
     assert trace["weights"]["direction"] == "reverse" and trace["weights"]["framework"] == "ONNX"
 
 
-@pytest.mark.parametrize(
-    "variant, expected",
-    [
-        ({"peephole": True}, "has peephole weights P"),
-        ({"clip": 2.0}, "clips pre-activations (clip = 2.0)"),
-        ({"input_forget": 1}, "couples the input and forget gates (input_forget = 1)"),
-        ({"activations": ["HardSigmoid", "Tanh", "Tanh"]}, "uses activations ['HardSigmoid', 'Tanh', 'Tanh']"),
-    ],
-)
-def test_variant_features_are_reported_not_computed(tmp_path, cli, variant, expected):
-    path = save(onnx_lstm_model(3, 2, seed=1, **variant), tmp_path / "variant.onnx")
-    ort_run(path, np.zeros((1, 2), np.float32), np.zeros((1, 3), np.float32), np.zeros((1, 3), np.float32))  # valid
-    result = cli("step", "--weights", str(path), "--x", "1,2")
-    assert result.exit_code == 1
-    message = one_line(result.output)
-    assert "uses features lstm-trace cannot trace yet" in message and expected in message
-    assert "Traceback" not in result.output
-    inspected = cli("weights", "inspect", str(path))
-    assert inspected.exit_code == 0 and f"cannot trace: Layer 0 (encoder_lstm) {expected}" in one_line(inspected.output)
-
-
 def test_default_activations_written_out_are_fine(tmp_path):
     model = onnx_lstm_model(3, 2, seed=1, activations=["Sigmoid", "Tanh", "Tanh"])
     weights = read_weights_file(save(model, tmp_path / "explicit.onnx"))
-    assert weights.hidden_size == 3
+    assert weights.hidden_size == 3 and "cell_options" not in weights.provenance  # the plain cell
 
 
 def test_inspect_shows_both_onnx_biases(tmp_path, cli):

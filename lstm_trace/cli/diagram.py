@@ -11,6 +11,7 @@ from ..tracer import trace_step
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, CPrev, Dtype, HiddenSize, HPrev, Precision, Preset, Seed, Weights, X, check_stage, inputs_from_options,
+    require_plain_cell,
 )  # fmt: skip
 
 
@@ -34,7 +35,9 @@ def diagram(
 
     check_stage(stage)
     check_export(export)
-    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype))
+    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
+    require_plain_cell(inputs.cell, "diagram", inputs.weights.source)  # a weights file may hold another cell
+    trace = trace_step(inputs)
     console = recording_console(export)
     console.print(diagram_view(trace, DiagramOptions(precision, highlight=stage)))
     save_export(console, export)

@@ -15,13 +15,14 @@ from .options import (
     HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
     cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
-from .options import Direction, Layer
+from .options import Direction, Layer, given_cell_options
 
 DEFAULT_PRESET = "seed-question"
 VARIANT_PAGES = ("peephole", "cifg", "gru")  # `explain gru` is the GRU's page
 
 
 def explain(
+    ctx: typer.Context,
     stage: Annotated[
         str,
         typer.Argument(
@@ -57,26 +58,27 @@ def explain(
     The worked example uses the seed-question preset unless you give --preset or --x.
     With --variant (or `explain peephole`, `explain gru`, ...) it explains that cell.
     """
+    given = given_cell_options(ctx)
     if stage in VARIANT_PAGES:
         if variant not in ("lstm", stage):
             raise UsageError(f"`explain {stage}` shows the {stage} page; it cannot be combined with --variant {variant}.")
-        variant, stage = stage, "variant"
+        variant, stage, given = stage, "variant", given | {"variant"}
     cell = cell_from_options(
         variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
     )
-    layout = layout_for(cell)
-    check_stage(stage, (*layout.stage_names, "all", "variant", *VARIANT_PAGES, *GRAD_TOPICS))
     check_export(export)
     if preset is None and x is None:
         preset = DEFAULT_PRESET
-    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction)
+    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given)
+    # The stage is checked against the cell that runs, which a weights file may have chosen.
+    check_stage(stage, (*layout_for(inputs.cell).stage_names, "all", "variant", *VARIANT_PAGES, *GRAD_TOPICS))
     options = table_options(precision, max_rows, all_rows)
     console = recording_console(export)
     if stage in GRAD_TOPICS:  # the backward pass: `explain grad`, `explain carousel`
         from .explain_grad import explain_backward
 
         views = explain_backward(stage, inputs, options)
-    elif cell.is_plain and stage != "variant":
+    elif inputs.cell.is_plain and stage != "variant":
         views = _explain_plain(stage, inputs, seed, dtype, options)
     else:
         views = _explain_variant(stage, inputs, options)

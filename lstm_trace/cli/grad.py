@@ -17,7 +17,7 @@ from ..vectors import parse_sequence, parse_vector
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
-    check_stage, inputs_from_options, table_options,
+    check_stage, inputs_from_options, require_plain_cell, table_options,
 )  # fmt: skip
 
 GRADIENTS = "Gradients"
@@ -92,6 +92,7 @@ def grad(
     shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output, export)
     if xs is None:
         inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
+        require_plain_cell(inputs.cell, "grad", inputs.weights.source, "follows the backward pass of")
         return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
     sequence = parse_sequence(xs, "--xs")
     inputs = resolve_inputs(
@@ -105,6 +106,7 @@ def grad(
         dtype=dtype,
         x_option="each step of --xs",
     )
+    require_plain_cell(inputs.cell, "grad", inputs.weights.source, "follows the backward pass of")  # a file's cell
     _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, seed, shown)
 
 

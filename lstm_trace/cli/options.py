@@ -8,7 +8,7 @@ import typer
 from typing import Annotated
 
 from ..render.tables import TableOptions
-from ..stages import STAGE_NAMES
+from ..stages import STAGE_NAMES, layout_for
 from ..tracer import StepInputs, resolve_inputs
 from ..variants.options import CellOptions
 from ..vectors import parse_vector
@@ -127,6 +127,34 @@ def cell_from_options(
     ).check()  # fmt: skip
 
 
+CELL_OPTION_PARAMETERS = (
+    "variant", "forget_bias", "cell_clip", "preact_clip", "proj_size", "gate_activation", "cell_activation",
+    "gru_reset_before",
+)  # the command's parameter names, which are CellOptions' field names  # fmt: skip
+
+
+def given_cell_options(ctx: typer.Context) -> frozenset[str]:
+    """The cell options typed on the command line rather than left at their defaults: a weights
+    file's own options may fill the others, but must not contradict these."""
+    sources = {name: ctx.get_parameter_source(name) for name in CELL_OPTION_PARAMETERS}
+    # Compared by name: Typer ships its own copy of click, whose ParameterSource is another enum.
+    return frozenset(name for name, source in sources.items() if source and source.name not in ("DEFAULT", "DEFAULT_MAP"))
+
+
+def require_plain_cell(cell: CellOptions, what: str, weights_source: str | None = None, does: str = "draws") -> None:
+    """For what knows the plain LSTM only (the walk, the diagram, the backward pass): refuse any other cell."""
+    if cell.is_plain:
+        return
+    title = layout_for(cell).title
+    if weights_source is None:
+        raise UsageError(f"{what} {does} the plain LSTM; there is none yet for the {title}. Drop it, or drop "
+                         f"--variant and the cell options.")  # fmt: skip
+    raise UsageError(
+        f"{what} {does} the plain LSTM; there is none yet for the {title} that the weights ({weights_source}) "
+        f"hold. `lstm-trace step` and `explain` trace it."
+    )
+
+
 def inputs_from_options(
     preset: str | None,
     h: str | None,
@@ -139,6 +167,7 @@ def inputs_from_options(
     cell: CellOptions | None = None,
     layer: str | None = None,
     direction: str | None = None,
+    given_options: frozenset[str] | None = None,
 ) -> StepInputs:
     if (layer is not None or direction is not None) and (weights is None or weights in PRESET_NAMES):
         raise UsageError(
@@ -155,6 +184,7 @@ def inputs_from_options(
         dtype=dtype,
         cell=cell,
         selection=LayerSelection(layer, direction),
+        given_options=given_options,
     )
 
 

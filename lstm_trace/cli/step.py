@@ -18,11 +18,12 @@ from .options import (
     HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
     cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
-from .options import Direction, Layer
+from .options import Direction, Layer, given_cell_options, require_plain_cell
 from .walk import walk
 
 
 def step(
+    ctx: typer.Context,
     preset: Preset = None,
     h: HPrev = None,
     x: X = None,
@@ -59,20 +60,22 @@ def step(
     cell = cell_from_options(
         variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
     )
-    check_stage(stage, layout_for(cell).stage_names)
     check_export(export, with_json=as_json)
-    if not cell.is_plain and (interactive or diagram):  # the walk and the figure draw the plain cell only
-        raise UsageError(
-            f"--{'interactive' if interactive else 'diagram'} draws the plain LSTM; there is none yet for the "
-            f"{layout_for(cell).title}. Drop it, or drop --variant and the cell options."
-        )
+    if interactive or diagram:  # the walk and the figure draw the plain cell only
+        require_plain_cell(cell, "--interactive" if interactive else "--diagram")
     if interactive:  # the same walk as `lstm-trace walk`
         if as_json or output is not None:
             raise UsageError("--interactive walks through the stages on screen; use --json or --output without it.")
         if layer is not None or direction is not None:
             raise UsageError("--interactive walks a single-cell weights file; --layer and --direction are not supported there yet.")
         return walk(preset, h, x, c, hidden_size, weights, seed, dtype, precision, stage, max_rows, all_rows, export)
-    trace = trace_step(inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction))
+    inputs = inputs_from_options(
+        preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given_cell_options(ctx)
+    )
+    check_stage(stage, layout_for(inputs.cell).stage_names)  # a weights file may have chosen the cell
+    if diagram:
+        require_plain_cell(inputs.cell, "--diagram", inputs.weights.source)
+    trace = trace_step(inputs)
     if as_json or output is not None:
         from ..trace_json import write_outputs  # JSON is only imported when asked for
 

@@ -13,7 +13,7 @@ from ..tracer import trace_step
 from .export import ExportOption, check_export, export_screen
 from .options import (
     DISPLAY, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
-    check_stage, inputs_from_options, table_options,
+    check_stage, inputs_from_options, require_plain_cell, table_options,
 )  # fmt: skip
 
 
@@ -44,6 +44,7 @@ def walk(
     check_stage(stage)
     check_export(export)
     inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
+    require_plain_cell(inputs.cell, "The walk", inputs.weights.source)  # a weights file may hold another cell
     session = WalkSession(trace_step(inputs), inputs, table_options(precision, max_rows, all_rows), seed, make_console())
     code = session.run(open_keys(), STAGE_NAMES.index(stage) if stage else 0)
     if code:  # interrupted: nothing is written

@@ -60,7 +60,9 @@ def convert(
 ) -> None:
     """Write one LSTM cell in another framework's layout, gate order and bias convention."""
     from ..weights import LayerSelection
+    from ..weights.cell_options import options_text
     from ..weights.convert import convert_weights
+    from ..weights.gru import GRUWeights
 
     if output.resolve() == path.resolve():
         raise UsageError(f"-o '{output}' is the file being converted; write to another file.")
@@ -73,11 +75,17 @@ def convert(
         f"H = {weights.hidden_size}, I = {weights.input_size}.",
         markup=False,
     )
-    console.print(f"Layout: {conversion.target.layout}.", markup=False)
+    console.print(f"Layout: {conversion.layout}.", markup=False)
+    if conversion.options:
+        console.print(f"Cell options written with it: {options_text(conversion.options)}.", markup=False)
     if conversion.kept_two_biases:
         console.print("Both stored biases were written as they were.", markup=False)
     elif weights.provenance.get("bias", "").startswith("two"):
-        console.print("The two stored biases were written as their sum (the target has one bias).", markup=False)
+        if isinstance(weights, GRUWeights):
+            console.print("The two stored biases of r and z were written as their sums; the new state's b_in and "
+                          "b_hn stay apart.", markup=False)  # fmt: skip
+        else:
+            console.print("The two stored biases were written as their sum (the target has one bias).", markup=False)
     console.print(f"Load it with: {conversion.usage}", markup=False)
 
 

@@ -17,7 +17,7 @@ from ..errors import DataError, UsageError, shape_text
 from ..scenarios import Scenario, load_scenario
 from ..tracer import StepInputs, _check_size
 from ..weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, read_weights_file
-from ..weights.gru import GRUWeights, read_gru_file
+from ..weights.gru import GRUWeights
 from ..weights.native import weights_from_json_object
 from ..weights.variant_presets import gru_preset, lstm_preset
 from .options import CellOptions
@@ -31,7 +31,7 @@ def resolve_variant_inputs(
     h: np.ndarray | None = None,
     x: np.ndarray | None = None,
     c: np.ndarray | None = None,
-    weights: str | None = None,
+    weights: str | LSTMWeights | GRUWeights | None = None,  # a preset name, a file, or weights already read
     seed: int = 0,
     hidden_size: int | None = None,
     dtype: str = "float64",
@@ -86,17 +86,14 @@ def resolve_variant_inputs(
 
 
 def _load_weights(cell, spec, scenario, hidden_size, h, input_size, seed, selection) -> LSTMWeights | GRUWeights:
+    if isinstance(spec, (LSTMWeights, GRUWeights)):
+        return spec
     if spec is None and scenario is not None:
         return _scenario_weights(cell, scenario, hidden_size)
     spec = spec or "identity"
     if spec in PRESET_NAMES:
         return _preset(cell, spec, _preset_hidden_size(cell, hidden_size, h, spec), input_size, seed)
-    path = Path(spec)
-    if cell.variant == "gru" and path.suffix.lower() in (".npz", ".json"):
-        if not path.is_file():
-            raise UsageError(f"The weights file '{path}' does not exist or is not a file.")
-        return read_gru_file(path)
-    return read_weights_file(path, selection)
+    return read_weights_file(Path(spec), selection)  # a native GRU file is read as one
 
 
 def _preset(cell: CellOptions, name: str, hidden_size: int, input_size: int, seed: int):

@@ -11,12 +11,15 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import UsageError
 from . import native, presets
 from .cells import WeightsFile, check_supported, select_cell
 from .model import DTYPES, LSTMWeights
+
+if TYPE_CHECKING:
+    from .gru import GRUWeights
 
 __all__ = [
     "CELL_READERS", "DTYPES", "LSTMWeights", "LayerSelection", "PRESET_NAMES", "READERS", "WeightsFile",
@@ -91,18 +94,21 @@ def load_weights(
     return read_weights_file(Path(spec), selection)
 
 
-def read_weights_file(path: Path, selection: LayerSelection = LayerSelection()) -> LSTMWeights:
+def read_weights_file(path: Path | str, selection: LayerSelection = LayerSelection()) -> LSTMWeights | GRUWeights:
     """The one cell of `path` that `selection` chooses (a native file has one: layer 0, forward)."""
     return select_cell(read_weight_cells(path), selection.layer, selection.direction)
 
 
-def read_weight_cells(path: Path, *, allow_unsupported: bool = False) -> WeightsFile:
-    """Every LSTM cell of a weights file, keyed (layer index from 0, "forward" | "reverse").
+def read_weight_cells(path: Path | str, *, allow_unsupported: bool = False) -> WeightsFile:
+    """Every LSTM and GRU cell of a weights file, keyed (layer index from 0, "forward" | "reverse").
 
-    A native file gives {(0, "forward"): weights}. A file using features the plain
-    cell cannot compute (peepholes, clip, ...) is refused unless `allow_unsupported`
-    (for `weights inspect`, which reports them).
+    A native file gives {(0, "forward"): weights}. What a file computes beyond the
+    plain cell (a GRU, peepholes, ONNX's clip, ...) is in each cell's
+    provenance["cell_options"] (see `cell_options.implied_options`). A file using
+    features lstm-trace cannot compute (an activation it does not have, ...) is
+    refused unless `allow_unsupported` (for `weights inspect`, which reports them).
     """
+    path = Path(path)
     reader = _checked_reader(path)
     read_cells = CELL_READERS.get(path.suffix.lower())
     if read_cells is None:

@@ -1,6 +1,6 @@
 """A weights file as a set of cells, and the choice of one cell by `--layer/--direction`.
 
-A framework file can hold several LSTM cells: the layers of a stack, and a
+A framework file can hold several LSTM (or GRU) cells: the layers of a stack, and a
 forward and a reverse cell per layer when it is bidirectional. `WeightsFile`
 keys each cell, already in the canonical layout, by (layer index from 0,
 "forward" | "reverse"); `select_cell` picks one and says what is there when the
@@ -10,12 +10,15 @@ choice is missing or wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from ..errors import DataError, UsageError
 from .model import LSTMWeights
+
+if TYPE_CHECKING:
+    from .gru import GRUWeights
 
 DIRECTIONS = ("forward", "reverse")
 
@@ -24,18 +27,25 @@ CellKey = tuple[int, str]  # (layer index from 0, "forward" | "reverse")
 
 @dataclass(frozen=True)
 class WeightsFile:
-    """Every LSTM cell found in one file, in the canonical layout."""
+    """Every LSTM and GRU cell found in one file, in the canonical layouts."""
 
     path: str
     framework: str
-    cells: dict[CellKey, LSTMWeights]
+    cells: dict[CellKey, LSTMWeights | GRUWeights]
     layer_names: dict[int, str] = field(default_factory=dict)  # layer index -> the file's own name
-    # Features of the file that the plain cell cannot trace (peepholes, clip, ...), one sentence each.
+    # Features of the file that lstm-trace cannot trace (an activation it does not have, ...), one sentence each.
+    # What it can trace beyond the plain cell (peepholes, clip, ...) is in each cell's provenance["cell_options"].
     unsupported: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # what was assumed or skipped while reading, one sentence each
     # Frameworks that store two biases (PyTorch bias_ih, bias_hh; ONNX Wb, Rb) keep them here,
     # per cell: part name -> gate name -> (H,), the input-side part first. The cell's b is their sum.
     bias_parts: dict[CellKey, dict[str, Mapping[str, np.ndarray]]] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """'LSTM', 'GRU' or 'LSTM and GRU': what the file's cells are, for messages."""
+        kinds = {"LSTM" if isinstance(weights, LSTMWeights) else "GRU" for weights in self.cells.values()}
+        return " and ".join(sorted(kinds)) or "LSTM"
 
     def layer_name(self, layer: int) -> str:
         return self.layer_names.get(layer, f"layer {layer}")
@@ -47,11 +57,11 @@ class WeightsFile:
         for layer in layers:
             directions = [d for d in DIRECTIONS if (layer, d) in self.cells]
             parts.append(f"{layer} {self.layer_name(layer)!r} ({', '.join(directions)})")
-        return "; ".join(parts) or "no LSTM cell"
+        return "; ".join(parts) or "no LSTM or GRU cell"
 
 
 def check_supported(weights_file: WeightsFile) -> WeightsFile:
-    """Refuse a file whose cells would be computed wrongly by the plain LSTM cell."""
+    """Refuse a file whose cells lstm-trace would compute wrongly."""
     if weights_file.unsupported:
         raise DataError(
             f"The {weights_file.framework} file '{weights_file.path}' uses features lstm-trace cannot trace "
@@ -59,13 +69,13 @@ def check_supported(weights_file: WeightsFile) -> WeightsFile:
         )
     if not weights_file.cells:
         raise DataError(
-            f"The {weights_file.framework} file '{weights_file.path}' holds no LSTM cell. "
+            f"The {weights_file.framework} file '{weights_file.path}' holds no LSTM or GRU cell. "
             + " ".join(weights_file.notes)
         )
     return weights_file
 
 
-def select_cell(weights_file: WeightsFile, layer: str | None, direction: str | None) -> LSTMWeights:
+def select_cell(weights_file: WeightsFile, layer: str | None, direction: str | None) -> LSTMWeights | GRUWeights:
     """The one cell that `--layer` (index or name) and `--direction` choose."""
     return weights_file.cells[select_key(weights_file, layer, direction)]
 
@@ -100,7 +110,7 @@ def _layer_index(weights_file: WeightsFile, layer: str | None) -> int:
     if layer is None:
         if len(layers) > 1:
             raise UsageError(
-                f"'{weights_file.path}' holds {len(layers)} LSTM layers; choose one with --layer "
+                f"'{weights_file.path}' holds {len(layers)} {weights_file.kind} layers; choose one with --layer "
                 f"(an index or a name). The file holds: {weights_file.listing()}."
             )
         return layers[0]
@@ -111,6 +121,6 @@ def _layer_index(weights_file: WeightsFile, layer: str | None) -> int:
         if text == weights_file.layer_name(index):
             return index
     raise UsageError(
-        f"--layer {layer!r} matches no LSTM layer of '{weights_file.path}' (give an index or a name). "
+        f"--layer {layer!r} matches no {weights_file.kind} layer of '{weights_file.path}' (give an index or a name). "
         f"The file holds: {weights_file.listing()}."
     )

@@ -1,12 +1,15 @@
-"""Keras LSTM weights from `.keras` archives and `.weights.h5` files, read with h5py.
+"""Keras LSTM and GRU weights from `.keras` archives and `.weights.h5` files, read with h5py.
 
 A Keras LSTM cell has kernel (I × 4H), recurrent_kernel (H × 4H) and bias (4H,),
-columns stacked as i, f, c, o; z = x·kernel + h·recurrent_kernel + bias. Keras 3
-stores them as datasets "0", "1", "2" of a `vars` group (Keras 2 as
-`kernel:0`, ...), at paths that depend on the model, so cells are found by their
-datasets' shapes rather than by guessing one fixed path. A `.keras` archive is a
-zip holding `model.weights.h5` and `config.json`; the config says the
-activations, which a bare `.weights.h5` does not store.
+columns stacked as i, f, c, o; z = x·kernel + h·recurrent_kernel + bias. A GRU
+cell has kernel (I × 3H), recurrent_kernel (H × 3H), columns z, r, h, and a bias
+(2 × 3H) = [input bias; recurrent bias] (reset_after=True, the default) or (3H,)
+(reset_after=False); `keras_gru` lays it out. Keras 3 stores them as datasets
+"0", "1", "2" of a `vars` group (Keras 2 as `kernel:0`, ...), at paths that
+depend on the model, so cells are found by their datasets' shapes rather than by
+guessing one fixed path. A `.keras` archive is a zip holding `model.weights.h5`,
+`config.json` and `metadata.json`; the config says the activations (which a bare
+`.weights.h5` does not store), the metadata the Keras version.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, shape_text
+from .cell_options import CELL_OPTIONS_KEY
 from .cells import CellKey, WeightsFile
 from .extras import import_optional
-from .keras_config import lstm_configs, unsupported_settings
+from .gru import GRUWeights
+from .keras_config import config_options, recurrent_configs
 from .layouts import KERAS_ORDER, canonical_weights, mapping_text, split_blocks
 from .model import LSTMWeights
 
@@ -40,15 +45,26 @@ class _FoundCell:
     name: str  # the LSTM layer's own Keras name, as its config knows it
     layer_name: str  # the name shown for the layer: the LSTM's, or its Bidirectional wrapper's
     arrays: dict[str, np.ndarray]  # kernel, recurrent_kernel[, bias]
+    kind: str  # "LSTM" or "GRU"
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What the file says beside the weights: the model config and the Keras version, when stored."""
+
+    config: Any = None
+    keras_version: str | None = None
 
 
 def read_keras_cells(path: Path) -> WeightsFile:
     h5py = import_optional("h5py", "reading Keras .keras and .weights.h5 files")
-    weights_bytes, config = _open(path)
+    weights_bytes, model = _open(path)
     try:
         with h5py.File(io.BytesIO(weights_bytes) if weights_bytes is not None else path, "r") as h5:
-            if config is None and "model_config" in h5.attrs:  # a Keras 2 whole-model .h5
-                config = _json(h5.attrs["model_config"], path)
+            if model.config is None and "model_config" in h5.attrs:  # a legacy whole-model .h5
+                version = h5.attrs.get("keras_version")
+                version = version.decode() if isinstance(version, bytes) else version
+                model = _Model(_json(h5.attrs["model_config"], path), None if version is None else str(version))
             found = _find_cells(h5, path)
     except (OSError, ValueError, KeyError, RuntimeError) as error:
         raise DataError(
@@ -57,16 +73,16 @@ def read_keras_cells(path: Path) -> WeightsFile:
         ) from None
     if not found:
         raise DataError(
-            f"The Keras file '{path}' has no LSTM layer: no group holds a kernel (I × 4H), a recurrent_kernel "
-            f"(H × 4H) and a bias (4H,)."
+            f"The Keras file '{path}' has no LSTM or GRU layer: no group holds a kernel (I × 4H, or I × 3H for a "
+            f"GRU), a recurrent_kernel (H × 4H or H × 3H) and a bias."
         )
-    return _weights_file(found, path, config)
+    return _weights_file(found, path, model)
 
 
-def _open(path: Path) -> tuple[bytes | None, Any]:
-    """The HDF5 bytes and the config of a .keras archive; (None, None) for an .h5 file."""
+def _open(path: Path) -> tuple[bytes | None, _Model]:
+    """The HDF5 bytes, the config and the Keras version of a .keras archive; (None, nothing) for an .h5 file."""
     if path.suffix.lower() != ".keras":
-        return None, None
+        return None, _Model()
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -75,7 +91,9 @@ def _open(path: Path) -> tuple[bytes | None, Any]:
                     f"The Keras archive '{path}' has no model.weights.h5; it holds: {', '.join(names) or 'nothing'}."
                 )
             config = _json(archive.read("config.json"), path) if "config.json" in names else None
-            return archive.read("model.weights.h5"), config
+            metadata = _json(archive.read("metadata.json"), path) if "metadata.json" in names else {}
+            version = metadata.get("keras_version") if isinstance(metadata, dict) else None
+            return archive.read("model.weights.h5"), _Model(config, None if version is None else str(version))
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise DataError(
             f"Cannot read '{path}' as a Keras .keras archive (a zip file; it may be truncated or of another "
@@ -101,8 +119,9 @@ def _find_cells(h5: Any, path: Path) -> list[_FoundCell]:
         if roles is None:
             continue
         arrays = {role: np.asarray(h5[f"{group}/{name}"][()]) for role, name in roles.items()}
-        if _is_lstm(arrays, group, path):
-            found.append(_found_cell(h5, group, arrays))
+        kind = _cell_kind(arrays, group, path)
+        if kind is not None:
+            found.append(_found_cell(h5, group, arrays, kind))
     return found
 
 
@@ -117,30 +136,35 @@ def _roles(group: Any, h5py: Any) -> dict[str, str] | None:
     return None
 
 
-def _is_lstm(arrays: dict[str, np.ndarray], group: str, path: Path) -> bool:
-    """True for an LSTM cell's shapes, False for other layers; an error for an LSTM whose shapes disagree."""
+def _cell_kind(arrays: dict[str, np.ndarray], group: str, path: Path) -> str | None:
+    """"LSTM" or "GRU" for a cell's shapes, None for other layers; an error for a cell whose shapes disagree."""
     recurrent = arrays["recurrent_kernel"]
-    if recurrent.ndim != 2 or recurrent.shape[1] != 4 * recurrent.shape[0] or recurrent.shape[0] == 0:
-        return False  # a GRU (H × 3H), a Dense layer, ...
+    if recurrent.ndim != 2 or recurrent.shape[0] == 0 or recurrent.shape[1] not in (3 * recurrent.shape[0],
+                                                                                    4 * recurrent.shape[0]):
+        return None  # a SimpleRNN (H × H), a Dense layer, ...
     H = recurrent.shape[0]
+    blocks = recurrent.shape[1] // H
+    kind = "LSTM" if blocks == 4 else "GRU"
     kernel, bias = arrays["kernel"], arrays.get("bias")
     problems = []
-    if kernel.ndim != 2 or kernel.shape[1] != 4 * H or kernel.shape[0] == 0:
-        problems.append(f"the kernel has shape {shape_text(kernel.shape)}, expected (I, {4 * H})")
-    if bias is not None and bias.shape != (4 * H,):
-        problems.append(f"the bias has shape {shape_text(bias.shape)}, expected ({4 * H},)")
+    if kernel.ndim != 2 or kernel.shape[1] != blocks * H or kernel.shape[0] == 0:
+        problems.append(f"the kernel has shape {shape_text(kernel.shape)}, expected (I, {blocks * H})")
+    biases = [(blocks * H,)] + ([(2, blocks * H)] if kind == "GRU" else [])  # a GRU with reset_after has two
+    if bias is not None and bias.shape not in biases:
+        expected = " or ".join(shape_text(shape) for shape in biases)
+        problems.append(f"the bias has shape {shape_text(bias.shape)}, expected {expected}")
     if problems:
         raise DataError(
-            f"In the Keras file '{path}', the LSTM weights in {group} disagree: the recurrent kernel "
+            f"In the Keras file '{path}', the {kind} weights in {group} disagree: the recurrent kernel "
             f"{shape_text(recurrent.shape)} makes H = {H}, but {' and '.join(problems)}."
         )
-    return True
+    return kind
 
 
-def _found_cell(h5: Any, group: str, arrays: dict[str, np.ndarray]) -> _FoundCell:
+def _found_cell(h5: Any, group: str, arrays: dict[str, np.ndarray], kind: str) -> _FoundCell:
     parts = group.split("/")
-    # The LSTM layer's own path: the group without Keras 3's trailing "cell/vars" (Keras 2: "lstm_cell").
-    while parts and (parts[-1] in ("vars", "cell") or parts[-1].startswith("lstm_cell")):
+    # The layer's own path: the group without Keras 3's trailing "cell/vars" (Keras 2: "lstm_cell", "gru_cell").
+    while parts and (parts[-1] in ("vars", "cell") or parts[-1].startswith(("lstm_cell", "gru_cell"))):
         parts.pop()
     layer_path = "/".join(parts)
     direction, layer_key = "forward", layer_path
@@ -151,7 +175,7 @@ def _found_cell(h5: Any, group: str, arrays: dict[str, np.ndarray]) -> _FoundCel
             break
     name = _layer_name(h5, layer_path)
     shown = name if layer_key == layer_path else _layer_name(h5, layer_key)
-    return _FoundCell(group, layer_key, direction, name, shown, arrays)
+    return _FoundCell(group, layer_key, direction, name, shown, arrays, kind)
 
 
 def _layer_name(h5: Any, layer_path: str) -> str:
@@ -167,37 +191,46 @@ def _natural(text: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _weights_file(found: list[_FoundCell], path: Path, config: Any) -> WeightsFile:
+def _weights_file(found: list[_FoundCell], path: Path, model: _Model) -> WeightsFile:
     layer_keys = sorted({cell.layer_key for cell in found}, key=_natural)
-    configs = lstm_configs(config) if config is not None else None
-    cells: dict[CellKey, LSTMWeights] = {}
+    configs = recurrent_configs(model.config) if model.config is not None else None
+    cells: dict[CellKey, LSTMWeights | GRUWeights] = {}
     names: dict[int, str] = {}
+    bias_parts: dict[CellKey, dict] = {}  # a GRU with reset_after stores an input and a recurrent bias
     unsupported: list[str] = []
+    notes: list[str] = []
     unchecked: list[str] = []
     for cell in found:
         index = layer_keys.index(cell.layer_key)
         names[index] = cell.layer_name
         key = (index, cell.direction)
         if key in cells:
-            raise DataError(f"The Keras file '{path}' has two {cell.direction} LSTM cells for layer {cell.layer_key}.")
-        cells[key] = _canonical(cell, path, index)
-        if configs is not None and cell.name in configs:
-            settings = unsupported_settings(configs[cell.name])
-            unsupported += [f"Layer {index} ({cell.name}) uses {setting}." for setting in settings]
-        else:
+            raise DataError(f"The Keras file '{path}' has two {cell.direction} cells for layer {cell.layer_key}.")
+        layer_config = configs.get(cell.name) if configs is not None else None
+        options, problems, mapping = config_options(layer_config or {}, model.keras_version)
+        unsupported += [f"Layer {index} ({cell.name}) uses {problem}." for problem in problems]
+        if layer_config is None:
             unchecked.append(cell.name)
-    notes = ()
+        if cell.kind == "GRU":
+            from .keras_gru import keras_gru
+
+            cells[key], parts, note = keras_gru(cell, path, index, options, mapping, layer_config)
+            notes += [note] if note else []
+            if parts is not None:
+                bias_parts[key] = parts
+        else:
+            cells[key] = _canonical(cell, path, index, options, mapping)
     if unchecked and configs is None:
-        notes = ("The file does not store the activations; Keras' defaults are assumed (sigmoid gates, tanh).",)
+        notes.append("The file does not store the activations; Keras' defaults are assumed (sigmoid gates, tanh).")
     elif unchecked:
-        notes = (f"The model config has no entry for {', '.join(unchecked)}; Keras' default activations are assumed.",)
+        notes.append(f"The model config has no entry for {', '.join(unchecked)}; Keras' default activations are assumed.")
     return WeightsFile(
         path=str(path), framework=FRAMEWORK, cells=dict(sorted(cells.items())), layer_names=names,
-        unsupported=tuple(unsupported), notes=notes,
+        unsupported=tuple(unsupported), notes=tuple(notes), bias_parts=bias_parts,
     )  # fmt: skip
 
 
-def _canonical(cell: _FoundCell, path: Path, index: int) -> LSTMWeights:
+def _canonical(cell: _FoundCell, path: Path, index: int, options: dict, mapping: list[str]) -> LSTMWeights:
     kernel, recurrent = cell.arrays["kernel"], cell.arrays["recurrent_kernel"]  # (I, 4H), (H, 4H)
     H = recurrent.shape[0]
     bias = cell.arrays.get("bias")
@@ -212,10 +245,13 @@ def _canonical(cell: _FoundCell, path: Path, index: int) -> LSTMWeights:
         "layer_name": cell.layer_name,
         "direction": cell.direction,
         "mapping": f"{mapping_text('Keras columns', KERAS_ORDER)} (of kernel, recurrent_kernel and bias, in "
-        f"{cell.group}); W_g = [recurrent_kernel columns | kernel columns], transposed; {b_text}",
+        f"{cell.group}); W_g = [recurrent_kernel columns | kernel columns], transposed; {b_text}"
+        + "".join(f"; {text}" for text in mapping),
         "gate_order": "i, f, c, o",
         "bias": "one bias" if bias is not None else "none (use_bias=False)",
         "stored_dtype": str(kernel.dtype),
         "parameters": int(kernel.size + recurrent.size + (bias.size if bias is not None else 0)),
     }
+    if options:
+        provenance[CELL_OPTIONS_KEY] = options
     return canonical_weights(recurrent_blocks, kernel_blocks, biases, provenance, f"Keras file '{path}' ({cell.group})")

@@ -3,6 +3,12 @@
 `.npz` holds them as arrays; `.json` as an object of nested lists (an optional
 `"format": "lstm-trace-weights/1"` key is allowed). Columns of each W_g are
 [h_{t-1} | x_t]: the first H weigh the previous hidden state.
+
+The variants' keys are read too (p_f, p_i, p_o; W_hr; a GRU's W_r, W_z, W_n,
+b_r, b_z, b_in, b_hn, read as `GRUWeights`), and an optional `cell_options`
+entry (a JSON object, or in .npz a string holding one) states the options of
+the cell the weights are for, e.g. {"variant": "cifg", "preact_clip": 2.0}; a
+.json file's top-level `"variant"` counts as one.
 """
 
 from __future__ import annotations
@@ -11,11 +17,16 @@ import json
 import zipfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from ..errors import DataError
+from .cell_options import CELL_OPTIONS_KEY, implied_options
 from .model import LSTMWeights
+
+if TYPE_CHECKING:  # the GRU module is imported when a file holds one: `step` with a preset never needs it
+    from .gru import GRUWeights
 
 FORMAT = "lstm-trace-weights/1"
 
@@ -27,7 +38,7 @@ def read_npz(path: Path) -> LSTMWeights:
     # a damaged archive fails in many ways: bad headers, unknown compression, broken deflate streams
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error, KeyError) as error:
         raise DataError(f"Cannot read the weights file '{path}' as .npz: {error}.") from None
-    return LSTMWeights.from_arrays(arrays, _provenance(path), f"weights file '{path}'")
+    return weights_from_arrays(arrays, _provenance(path), f"weights file '{path}'")
 
 
 def read_json(path: Path) -> LSTMWeights:
@@ -46,17 +57,67 @@ def weights_from_json_object(content: object, origin: str, provenance: dict) -> 
         )
     if content.get("format", FORMAT) != FORMAT:
         raise DataError(f"The {origin} says format {content['format']!r}; expected {FORMAT!r}.")
-    return LSTMWeights.from_arrays(content, provenance, origin)
+    return weights_from_arrays(content, provenance, origin)
 
 
-def write_npz(weights: LSTMWeights, path: Path) -> None:
-    np.savez(path, **weights.as_arrays())
+def weights_from_arrays(arrays: Mapping[str, Any], provenance: dict, origin: str) -> LSTMWeights | GRUWeights:
+    """LSTM or GRU weights by their keys, with the file's stated cell options in the provenance."""
+    from .gru import GRUWeights, looks_like_gru
+
+    gru = looks_like_gru(arrays)
+    stated = _stated_options(arrays, origin, gru)
+    if stated:
+        provenance = {**provenance, CELL_OPTIONS_KEY: stated}
+    if gru:
+        return GRUWeights.from_arrays(arrays, provenance, origin)
+    return LSTMWeights.from_arrays(arrays, provenance, origin)
 
 
-def write_json(weights: LSTMWeights) -> str:
-    content = {"format": FORMAT}
+def write_npz(weights: LSTMWeights | GRUWeights, path: Path) -> None:
+    np.savez(path, **npz_arrays(weights))
+
+
+def npz_arrays(weights: LSTMWeights | GRUWeights) -> dict[str, np.ndarray]:
+    """The arrays, and the cell's options as a JSON string: an .npz holds arrays only."""
+    arrays = dict(weights.as_arrays())
+    options = implied_options(weights)
+    if options:
+        arrays[CELL_OPTIONS_KEY] = np.array(json.dumps(options))
+    return arrays
+
+
+def write_json(weights: LSTMWeights | GRUWeights) -> str:
+    content: dict[str, Any] = {"format": FORMAT}
+    options = implied_options(weights)
+    if options:
+        content[CELL_OPTIONS_KEY] = options
     content.update({key: value.tolist() for key, value in weights.as_arrays().items()})
     return json.dumps(content)
+
+
+def _stated_options(arrays: Mapping[str, Any], origin: str, gru: bool) -> dict[str, Any]:
+    """The non-default options of the file's `cell_options` (and a .json file's `"variant"`), checked."""
+    from ..variants.options import PLAIN, CellOptions
+
+    raw = arrays.get(CELL_OPTIONS_KEY, {})
+    if isinstance(raw, np.ndarray):  # .npz: a string holding a JSON object
+        try:
+            raw = json.loads(str(raw[()]))
+        except (json.JSONDecodeError, TypeError, ValueError) as error:
+            raise DataError(f"In the {origin}, cell_options is not a JSON object in a string: {error}.") from None
+    if not isinstance(raw, Mapping):
+        raise DataError(f"In the {origin}, cell_options must be an object such as {{\"variant\": \"cifg\"}}.")
+    if "variant" in arrays and not isinstance(arrays["variant"], np.ndarray):
+        raw = {"variant": arrays["variant"], **raw}
+    if not raw:
+        return {}
+    options = CellOptions.from_dict(dict(raw), f"{origin}'s cell_options")
+    stated = {key: value for key, value in options.to_dict().items() if value != getattr(PLAIN, key)}
+    variant = options.variant
+    if (variant == "gru") != gru and (not gru or "variant" in raw):  # GRU keys need not say "gru"
+        holds = "GRU weights (W_r, W_z, W_n)" if gru else "LSTM weights (W_f, W_i, W_c, W_o)"
+        raise DataError(f"The {origin} says variant {variant!r} in its cell_options, but it holds {holds}.")
+    return stated
 
 
 def _provenance(path: Path) -> dict:

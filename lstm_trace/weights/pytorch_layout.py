@@ -5,7 +5,11 @@ weight_hh_l{k}[_reverse] (4H × H), bias_ih_l{k} and bias_hh_l{k} (4H each);
 `nn.LSTMCell` the same without the `_l{k}` suffix. Either may sit under a
 prefix (`encoder.lstm.`) when the state dict is a whole model's. Rows are
 stacked as i, f, g, o, and the two biases are always added together, so the
-canonical b_g = b_ih + b_hh.
+canonical b_g = b_ih + b_hh. `nn.LSTM(proj_size=P)` adds weight_hr_l{k} (P × H),
+the projection W_hr, and its weight_hh is then 4H × P.
+
+`nn.GRU` and `nn.GRUCell` use the same key names with 3H rows (r, z, n); they
+are read by `pytorch_gru`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from ..errors import DataError, shape_text
 from .cells import CellKey, WeightsFile
+from .gru import GRUWeights
 from .layouts import PYTORCH_ORDER, canonical_weights, input_part, mapping_text, recurrent_part, split_blocks
 from .model import LSTMWeights
 
@@ -29,7 +34,7 @@ _PARTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @dataclass
-class _Group:
+class Group:
     """The keys of one cell: one layer and direction of one module."""
 
     prefix: str
@@ -49,59 +54,56 @@ class _Group:
 
 
 def cells_from_state_dict(arrays: Mapping[str, np.ndarray], path: str, framework: str) -> WeightsFile:
-    """Every LSTM cell of a flat state dict, numbered in the order the modules appear."""
+    """Every LSTM and GRU cell of a flat state dict, numbered in the order the modules appear."""
     groups = _groups(arrays)
     if not groups:
         raise DataError(
-            f"The {framework} file '{path}' holds no LSTM weights: expected keys such as weight_ih_l0, "
-            f"weight_hh_l0, bias_ih_l0, bias_hh_l0 (nn.LSTM) or weight_ih, weight_hh, bias_ih, bias_hh "
-            f"(nn.LSTMCell), possibly under a prefix. Found keys: {found_keys(arrays)}."
+            f"The {framework} file '{path}' holds no LSTM or GRU weights: expected keys such as weight_ih_l0, "
+            f"weight_hh_l0, bias_ih_l0, bias_hh_l0 (nn.LSTM, nn.GRU) or weight_ih, weight_hh, bias_ih, bias_hh "
+            f"(nn.LSTMCell, nn.GRUCell), possibly under a prefix. Found keys: {found_keys(arrays)}."
         )
-    cells: dict[CellKey, LSTMWeights] = {}
+    cells: dict[CellKey, LSTMWeights | GRUWeights] = {}
     names: dict[int, str] = {}
     bias_parts: dict[CellKey, dict] = {}
-    unsupported: list[str] = []
-    notes: list[str] = []
     layer_of: dict[tuple[str, int | None], int] = {}
     for group in groups:
-        module_layer = (group.prefix, group.layer)
-        missing = [group.key(part) for part in ("weight_ih", "weight_hh") if part not in group.keys]
-        if not missing and _looks_like_gru(arrays[group.keys["weight_hh"]]):
-            notes.append(f"{group.key('weight_hh')} has 3H rows: a GRU, not an LSTM, so it was skipped.")
-            continue
-        index = layer_of.setdefault(module_layer, len(layer_of))
+        index = layer_of.setdefault((group.prefix, group.layer), len(layer_of))
         names[index] = group.name
         key = (index, "reverse" if group.reverse else "forward")
-        if "weight_hr" in group.keys:
-            unsupported.append(
-                f"Layer {index} ({group.name}) has a projection {group.keys['weight_hr']} (nn.LSTM's proj_size), "
-                f"which the plain LSTM cell does not have."
-            )
-            continue
-        _check_keys(group, arrays, path, framework)
-        cells[key], parts = _cell(group, arrays, path, framework, index)
+        if is_gru_group(group, arrays):
+            from .pytorch_gru import gru_cell
+
+            cells[key], parts = gru_cell(group, arrays, path, framework, index)
+        else:
+            check_keys(group, arrays, path, framework, blocks=4)
+            cells[key], parts = _cell(group, arrays, path, framework, index)
         if parts is not None:
             bias_parts[key] = parts
-    return WeightsFile(
-        path=path, framework=framework, cells=cells, layer_names=names,
-        unsupported=tuple(unsupported), notes=tuple(notes), bias_parts=bias_parts,
-    )  # fmt: skip
+    return WeightsFile(path=path, framework=framework, cells=cells, layer_names=names, bias_parts=bias_parts)
 
 
-def state_dict_arrays(weights: LSTMWeights, bias_parts: Mapping[str, Mapping[str, np.ndarray]] | None) -> dict:
+def state_dict_arrays(weights: LSTMWeights | GRUWeights, bias_parts: Mapping[str, Mapping[str, np.ndarray]] | None) -> dict:
     """One cell as the state dict of a one-layer `nn.LSTM(I, H)`: weight_ih_l0, weight_hh_l0,
-    bias_ih_l0, bias_hh_l0. Two biases kept as they were when the source had two; else
-    the single bias goes to bias_ih_l0 and bias_hh_l0 is zero (their sum is what counts)."""
+    bias_ih_l0, bias_hh_l0, and weight_hr_l0 with a projection (`nn.LSTM(I, H, proj_size=P)`).
+    Two biases kept as they were when the source had two; else the single bias goes to
+    bias_ih_l0 and bias_hh_l0 is zero (their sum is what counts). A GRU: `nn.GRU(I, H)`'s."""
+    if isinstance(weights, GRUWeights):
+        from .pytorch_gru import gru_state_dict_arrays
+
+        return gru_state_dict_arrays(weights, bias_parts)
     if bias_parts is None:
         zeros = {gate: np.zeros_like(b) for gate, b in weights.b.items()}
         bias_parts = {"bias_ih": weights.b, "bias_hh": zeros}
     first, second = bias_parts.values()
-    return {
+    arrays = {
         "weight_ih_l0": np.concatenate([input_part(weights)[g] for g in PYTORCH_ORDER]),  # (4H, I)
-        "weight_hh_l0": np.concatenate([recurrent_part(weights)[g] for g in PYTORCH_ORDER]),  # (4H, H)
+        "weight_hh_l0": np.concatenate([recurrent_part(weights)[g] for g in PYTORCH_ORDER]),  # (4H, H) or (4H, P)
         "bias_ih_l0": np.concatenate([first[g] for g in PYTORCH_ORDER]),  # (4H,)
         "bias_hh_l0": np.concatenate([second[g] for g in PYTORCH_ORDER]),
     }
+    if weights.projection is not None:
+        arrays["weight_hr_l0"] = weights.projection  # (P, H)
+    return arrays
 
 
 def found_keys(arrays: Mapping[str, object], limit: int = 40) -> str:
@@ -110,71 +112,107 @@ def found_keys(arrays: Mapping[str, object], limit: int = 40) -> str:
     return shown + (f", … ({len(keys) - limit} more)" if len(keys) > limit else "")
 
 
-def _groups(arrays: Mapping[str, np.ndarray]) -> list[_Group]:
+def _groups(arrays: Mapping[str, np.ndarray]) -> list[Group]:
     """The cells' key groups, in the order their keys first appear (modules, then layers)."""
-    groups: dict[tuple[str, int | None, bool], _Group] = {}
+    groups: dict[tuple[str, int | None, bool], Group] = {}
     for key in arrays:
         match = _KEY.match(str(key))
         if match is None:
             continue
         layer = None if match["layer"] is None else int(match["layer"])
         reverse = match["reverse"] is not None
-        group = groups.setdefault((match["prefix"], layer, reverse), _Group(match["prefix"], layer, reverse))
+        group = groups.setdefault((match["prefix"], layer, reverse), Group(match["prefix"], layer, reverse))
         group.keys[match["part"]] = str(key)
     # Forward before reverse and layers in order, within each module in order of appearance.
     modules = list(dict.fromkeys(prefix for prefix, _, _ in groups))
     return sorted(groups.values(), key=lambda g: (modules.index(g.prefix), g.layer or 0, g.reverse))
 
 
-def _looks_like_gru(weight_hh: np.ndarray) -> bool:
-    return weight_hh.ndim == 2 and weight_hh.shape[0] == 3 * weight_hh.shape[1]
+def is_gru_group(group: Group, arrays: Mapping[str, np.ndarray]) -> bool:
+    """3H rows of weight_hh for H columns (and no projection): nn.GRU or nn.GRUCell."""
+    if "weight_hh" not in group.keys or "weight_hr" in group.keys:
+        return False
+    weight_hh = arrays[group.keys["weight_hh"]]
+    return weight_hh.ndim == 2 and weight_hh.shape[1] > 0 and weight_hh.shape[0] == 3 * weight_hh.shape[1]
 
 
-def _check_keys(group: _Group, arrays: Mapping[str, np.ndarray], path: str, framework: str) -> None:
+def check_keys(group: Group, arrays: Mapping[str, np.ndarray], path: str, framework: str, blocks: int) -> None:
+    """The keys of one cell are all there and their shapes agree: `blocks` = 4 for an LSTM, 3 for a GRU."""
+    kind = "LSTM" if blocks == 4 else "GRU"
     biases = [part for part in ("bias_ih", "bias_hh") if part in group.keys]
     needed = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if biases else ())
     missing = [group.key(part) for part in needed if part not in group.keys]
     if missing:
         raise DataError(
-            f"The {framework} file '{path}' lacks {', '.join(missing)} for the LSTM {group.name!r}. "
+            f"The {framework} file '{path}' lacks {', '.join(missing)} for the {kind} {group.name!r}. "
             f"Found keys: {found_keys(arrays)}."
         )
     weight_hh = arrays[group.keys["weight_hh"]]
-    if weight_hh.ndim != 2 or weight_hh.shape[0] != 4 * weight_hh.shape[1] or weight_hh.shape[1] == 0:
-        raise DataError(
-            f"In the {framework} file '{path}', {group.keys['weight_hh']} has shape {shape_text(weight_hh.shape)}; "
-            f"an LSTM's weight_hh has shape (4H, H)."
-        )
-    H = weight_hh.shape[1]
+    H = _hidden_size(group, arrays, path, framework, blocks)
     weight_ih = arrays[group.keys["weight_ih"]]
-    if weight_ih.ndim != 2 or weight_ih.shape[0] != 4 * H or weight_ih.shape[1] == 0:
+    if weight_ih.ndim != 2 or weight_ih.shape[0] != blocks * H or weight_ih.shape[1] == 0:
         raise DataError(
             f"In the {framework} file '{path}', {group.keys['weight_ih']} has shape {shape_text(weight_ih.shape)}, "
             f"but {group.keys['weight_hh']} {shape_text(weight_hh.shape)} makes H = {H}, so it must have shape "
-            f"({4 * H}, I) with I ≥ 1."
+            f"({blocks * H}, I) with I ≥ 1."
         )
     for part in biases:
         bias = arrays[group.keys[part]]
-        if bias.shape != (4 * H,):
+        if bias.shape != (blocks * H,):
             raise DataError(
                 f"In the {framework} file '{path}', {group.keys[part]} has shape {shape_text(bias.shape)}, but "
                 f"{group.keys['weight_hh']} {shape_text(weight_hh.shape)} makes H = {H}, so it must have shape "
-                f"({4 * H},)."
+                f"({blocks * H},)."
             )
 
 
-def _cell(group: _Group, arrays: Mapping[str, np.ndarray], path: str, framework: str, index: int):
-    weight_ih, weight_hh = arrays[group.keys["weight_ih"]], arrays[group.keys["weight_hh"]]
-    H = weight_hh.shape[1]
+def _hidden_size(group: Group, arrays: Mapping[str, np.ndarray], path: str, framework: str, blocks: int) -> int:
+    """H from weight_hh (kH × H), or with a projection from weight_hh (4H × P) and weight_hr (P × H)."""
+    weight_hh = arrays[group.keys["weight_hh"]]
+    if "weight_hr" not in group.keys:
+        if weight_hh.ndim != 2 or weight_hh.shape[0] != blocks * weight_hh.shape[1] or weight_hh.shape[1] == 0:
+            kind = "an LSTM's weight_hh has shape (4H, H)" if blocks == 4 else "a GRU's weight_hh has shape (3H, H)"
+            raise DataError(
+                f"In the {framework} file '{path}', {group.keys['weight_hh']} has shape "
+                f"{shape_text(weight_hh.shape)}; {kind}."
+            )
+        return weight_hh.shape[1]
+    weight_hr = arrays[group.keys["weight_hr"]]
+    if weight_hh.ndim != 2 or weight_hh.shape[0] % 4 or weight_hh.shape[0] == 0 or weight_hh.shape[1] == 0:
+        raise DataError(
+            f"In the {framework} file '{path}', {group.keys['weight_hh']} has shape {shape_text(weight_hh.shape)}; "
+            f"beside the projection {group.keys['weight_hr']} an LSTM's weight_hh has shape (4H, P)."
+        )
+    H, P = weight_hh.shape[0] // 4, weight_hh.shape[1]
+    if weight_hr.shape != (P, H) or P >= H:
+        raise DataError(
+            f"In the {framework} file '{path}', {group.keys['weight_hr']} has shape {shape_text(weight_hr.shape)}, "
+            f"but {group.keys['weight_hh']} {shape_text(weight_hh.shape)} makes H = {H} and P = {P}, so it must "
+            f"have shape ({P}, {H}) (P × H, with P < H as nn.LSTM's proj_size)."
+        )
+    return H
+
+
+def bias_parts_of(group: Group, arrays: Mapping[str, np.ndarray], order: tuple[str, ...], H: int):
+    """Per stored bias (bias_ih, bias_hh), gate -> (H,); zeros for a module made with bias=False."""
     has_bias = "bias_ih" in group.keys
-    parts = {
-        part: split_blocks(np.asarray(arrays[group.keys[part]], np.float64), PYTORCH_ORDER)
-        if has_bias else {gate: np.zeros(H) for gate in PYTORCH_ORDER}
+    return {
+        part: split_blocks(np.asarray(arrays[group.keys[part]], np.float64), order)
+        if has_bias else {gate: np.zeros(H) for gate in order}
         for part in ("bias_ih", "bias_hh")
     }  # fmt: skip
+
+
+def _cell(group: Group, arrays: Mapping[str, np.ndarray], path: str, framework: str, index: int):
+    weight_ih, weight_hh = arrays[group.keys["weight_ih"]], arrays[group.keys["weight_hh"]]
+    H = weight_hh.shape[0] // 4
+    projection = arrays[group.keys["weight_hr"]] if "weight_hr" in group.keys else None  # (P, H)
+    has_bias = "bias_ih" in group.keys
+    parts = bias_parts_of(group, arrays, PYTORCH_ORDER, H)
     bias = {gate: parts["bias_ih"][gate] + parts["bias_hh"][gate] for gate in PYTORCH_ORDER}
     ih, hh = group.key("weight_ih"), group.key("weight_hh")
     summed = f"b = {group.key('bias_ih')} + {group.key('bias_hh')}" if has_bias else "no biases (bias=False), b = 0"
+    projected = "" if projection is None else f"; W_hr = {group.key('weight_hr')} (P × H, nn.LSTM's proj_size)"
     provenance = {
         "source": path,
         "framework": framework,
@@ -182,14 +220,15 @@ def _cell(group: _Group, arrays: Mapping[str, np.ndarray], path: str, framework:
         "layer_name": group.name,
         "direction": "reverse" if group.reverse else "forward",
         "mapping": f"{mapping_text('PyTorch rows', PYTORCH_ORDER)} (of {ih}, {hh} and the biases); "
-        f"W_g = [{hh} rows | {ih} rows]; {summed}",
+        f"W_g = [{hh} rows | {ih} rows]; {summed}{projected}",
         "gate_order": "i, f, g, o",
         "bias": "two biases, b_ih + b_hh" if has_bias else "none (bias=False)",
         "stored_dtype": str(weight_ih.dtype),
-        "parameters": int(weight_ih.size + weight_hh.size + (8 * H if has_bias else 0)),
-    }
+        "parameters": int(weight_ih.size + weight_hh.size + (8 * H if has_bias else 0)
+                          + (0 if projection is None else projection.size)),
+    }  # fmt: skip
     weights = canonical_weights(
         split_blocks(weight_hh, PYTORCH_ORDER), split_blocks(weight_ih, PYTORCH_ORDER), bias,
-        provenance, f"{framework} file '{path}' ({group.name})",
+        provenance, f"{framework} file '{path}' ({group.name})", projection=projection,
     )  # fmt: skip
     return weights, ({"bias_ih": parts["bias_ih"], "bias_hh": parts["bias_hh"]} if has_bias else None)
