@@ -19,6 +19,7 @@ from .stack import CellKey, initial_states, stack_layout, StackLayout
 from .tracer import MAX_SIZE
 from .vectors import parse_vector
 from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
+from .weights.cell_options import cell_kind, implied_options, options_text
 from .weights.cells import select_key
 
 
@@ -115,6 +116,7 @@ def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_si
         weights = load_weights(spec, hidden_size, input_size, request.seed)
         return {(0, "forward"): weights}, dict(weights.provenance), False
     found = read_weight_cells(Path(spec))
+    _check_plain(found)
     picked = request.layer is not None or request.direction is not None
     if picked or len(found.cells) == 1:
         key = select_key(found, request.layer, request.direction)
@@ -128,6 +130,18 @@ def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_si
     if found.notes:
         provenance["notes"] = list(found.notes)
     return dict(found.cells), provenance, True
+
+
+def _check_plain(found) -> None:
+    """`run` computes the plain LSTM; a file whose cells compute something else is refused, not approximated."""
+    for (layer, direction), weights in sorted(found.cells.items()):
+        options = implied_options(weights)
+        if options:
+            raise DataError(
+                f"'{found.path}' holds a cell that is not the plain LSTM: {cell_kind(weights)} (layer {layer}, "
+                f"{direction}; {options_text(options)}). `run` traces the plain LSTM only and will not compute "
+                f"something else in its place; `lstm-trace step --weights {found.path}` traces one step of that cell."
+            )
 
 
 def parse_state(text: str, option: str) -> np.ndarray:
