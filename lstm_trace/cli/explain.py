@@ -9,6 +9,7 @@ from ..errors import UsageError
 from ..stages import GATE_BY_NAME, GRAD_TOPICS, STAGE_BY_NAME, STAGE_NAMES, STAGES, layout_for
 from ..tracer import StepInputs, trace_step
 from ..weights import presets
+from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore, HiddenSize,
@@ -82,8 +83,7 @@ def explain(
         views = _explain_plain(stage, inputs, seed, dtype, options)
     else:
         views = _explain_variant(stage, inputs, options)
-    for view in views:
-        console.print(view)
+    print_views(console, views)
     save_export(console, export)
 
 

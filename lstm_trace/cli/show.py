@@ -9,6 +9,7 @@ from typing import Annotated
 
 from ..render.step import step_view
 from ..stages import layout_for
+from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
 
@@ -36,8 +37,7 @@ def show(
         return save_export(console, export)
     check_stage(stage, layout_for(trace.cell).stage_names)  # a variant's trace has its own stages
     console = recording_console(export)
-    for view in step_view(trace, table_options(precision, max_rows, all_rows), stage):
-        console.print(view)
+    print_views(console, step_view(trace, table_options(precision, max_rows, all_rows), stage))
     if stage is None and any(getattr(step, "backward", None) is not None for step in trace.steps):  # a trace from `grad`
         from ..render.grad import backward_views, grad_header
 

@@ -12,6 +12,7 @@ from ..render.step import step_view
 from ..errors import UsageError
 from ..stages import layout_for
 from ..tracer import trace_step
+from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore,
@@ -88,6 +89,5 @@ def step(
         from ..render.diagram import with_diagram
 
         views = with_diagram(views, trace, precision, stage)
-    for view in views:
-        console.print(view)
+    print_views(console, views)
     save_export(console, export)

@@ -34,7 +34,8 @@ class _Column:
 
 
 class ColumnTable:
-    def __init__(self) -> None:
+    def __init__(self, rule: bool = True) -> None:
+        self.rule = rule  # the line under the headers; a headerless grid has none
         self.columns: list[_Column] = []
         self.section_ends: set[int] = set()  # row indices followed by a blank line
         self.rows = 0
@@ -64,11 +65,12 @@ class ColumnTable:
             yield Text("\n").join(self._lines(block, widths))
 
     def _lines(self, block: list[int], widths: list[int]) -> list[Text]:
-        height = max(len(self.columns[c].header) for c in block)
         lines = []
-        for level in range(height):  # headers are bottom-aligned, like Rich's
-            lines.append(self._line(block, widths, lambda c: _header_line(self.columns[c].header, level, height)))
-        lines.append(Text("─" * (sum(widths[c] for c in block) + GAP * (len(block) - 1)), style="dim"))
+        if self.rule:
+            height = max(len(self.columns[c].header) for c in block)
+            for level in range(height):  # headers are bottom-aligned, like Rich's
+                lines.append(self._line(block, widths, lambda c: _header_line(self.columns[c].header, level, height)))
+            lines.append(Text("─" * (sum(widths[c] for c in block) + GAP * (len(block) - 1)), style="dim"))
         for row in range(self.rows):
             lines.append(self._line(block, widths, lambda c: self.columns[c].cells[row]))
             if row in self.section_ends and row != self.rows - 1:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.panel import Panel
 from rich.text import Text
 
 from ..stages import Layout, layout_for
 from ..trace import StepTrace, Trace
 from .numbers import format_vector
+from .columns import ColumnTable
 from .tables import TableOptions, stage_view
 
 
@@ -26,7 +26,9 @@ def header(trace: Trace, layout: Layout | None = None) -> Panel:
     for note in trace.notes:
         lines.append("note: ", style="bold yellow")
         lines.append(note + "\n")
-    equations = Table.grid(padding=(0, 3))
+    equations = ColumnTable(rule=False)  # aligned text: a Rich grid costs more than the rest of the header
+    equations.add_column(justify="left")
+    equations.add_column(justify="left")
     for stage in layout.stages:
         equations.add_row(Text(stage.equation, style="bold"), Text(stage.numpy, style="dim"))
     legend = Text("⊙ is element-wise (NumPy *), · is the matrix product (NumPy @).", style="italic")
