@@ -21,6 +21,7 @@ import numpy as np
 from .backward_trace import BackwardTrace, GateGrad
 from .errors import DataError
 from .stages import GATES, GRAD_QUANTITIES
+from .trace import nested_lists
 
 REQUIRED = (
     "d_h_prev", "d_c_prev", "d_x",
@@ -30,17 +31,7 @@ _GATE_PARTS = ("d_preact", "d_W", "d_b", "d_act", "local", "d_z")
 
 
 def backward_to_dict(backward: BackwardTrace) -> dict[str, Any]:
-    content: dict[str, Any] = {}
-    for name in GRAD_QUANTITIES:
-        value = backward[name]
-        if value is None:
-            continue
-        head, _, part = name.partition(".")
-        if part:
-            content.setdefault(head, {})[part] = value.tolist()
-        else:
-            content[head] = value.tolist()
-    return content
+    return nested_lists(backward, GRAD_QUANTITIES)
 
 
 def backward_from_dict(raw: Any, where: str, hidden_size: int, input_size: int, dtype: str, origin: str) -> BackwardTrace | None:

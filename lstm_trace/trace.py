@@ -28,6 +28,24 @@ class GateTrace:
     bias: np.ndarray | None = None  # (H,)  b_g
 
 
+def nested_lists(values, names) -> dict[str, Any]:
+    """`values[name]` for each dotted name, as JSON-ready nested lists: "forget.act" -> {"forget": {"act": [...]}}.
+
+    Names whose value is None are left out.
+    """
+    content: dict[str, Any] = {}
+    for name in names:
+        value = values[name]
+        if value is None:
+            continue
+        head, _, part = name.partition(".")
+        if part:
+            content.setdefault(head, {})[part] = value.tolist()
+        else:
+            content[head] = value.tolist()
+    return content
+
+
 class ValuesByName:
     """Dotted-name lookup and sizes, shared by every step trace (LSTM, variants, GRU)."""
 

@@ -32,7 +32,7 @@ from .backward_json import backward_from_dict, backward_to_dict
 from .errors import DataError, UsageError
 from .files import write_atomic
 from .stages import PLAIN_LAYOUT, QUANTITIES, Layout, layout_for
-from .trace import GateTrace, StepTrace, Trace
+from .trace import GateTrace, StepTrace, Trace, nested_lists
 from .variants.options import CellOptions
 from .weights import DTYPES
 
@@ -60,16 +60,7 @@ def trace_to_dict(trace: Trace, with_steps: bool = True) -> dict[str, Any]:
 
 def step_to_dict(step: StepTrace, quantities=QUANTITIES) -> dict[str, Any]:
     """The step's fields by the registry of its cell (`layout_for(trace.cell).quantities`)."""
-    content: dict[str, Any] = {"t": step.t}
-    for name in quantities:
-        value = step[name]
-        if value is None:
-            continue
-        head, _, part = name.partition(".")
-        if part:
-            content.setdefault(head, {})[part] = value.tolist()
-        else:
-            content[head] = value.tolist()
+    content: dict[str, Any] = {"t": step.t, **nested_lists(step, quantities)}
     backward = getattr(step, "backward", None)  # only plain steps from `grad` have gradients
     if backward is not None:
         content["backward"] = backward_to_dict(backward)
