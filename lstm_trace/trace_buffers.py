@@ -1,11 +1,17 @@
 """The traced loop: every intermediate of every step written into preallocated arrays.
 
 `TraceBuffers` holds the arrays for a chunk of S steps, all carved from one allocation,
-and fills them chunk after chunk (`sequence.trace_cell_chunks`). The arithmetic is the
-untraced loop's (`sequence._run_states`), step for step, so both give the same bits.
+and fills them chunk after chunk (`sequence.trace_cell_chunks`). The loop is the untraced
+one (`sequence._run_states`), the same nine NumPy calls a step on the same halved sigmoid
+rows, writing into the trace instead of scratch, so both give the same bits. What is off
+the path from one step to the next is done a block of steps at a time: W·z, and doubling
+the halved sigmoid rows back. keep = f ⊙ C_{t-1} and write = i ⊙ C̃ are not stored but
+made again on first use by the same exactly rounded multiplication.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -13,11 +19,12 @@ from .packed_cell import GATE_ORDER, SIGMOID_GATES, PackedCell, input_projection
 from .sequence_trace import SequenceTrace
 
 CHUNK_BYTES = 32 * 2**20  # the traced buffers of one chunk, when streaming
+BLOCK_STEPS = 32  # steps whose W·z is completed in one call
 
 
 def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
-    """Steps per chunk so that a chunk's buffers (about 17·H·B values a step) stay near CHUNK_BYTES."""
-    per_step = 17 * hidden_size * batch * np.dtype(dtype).itemsize
+    """Steps per chunk so that a chunk's buffers (about 15·H·B values a step) stay near CHUNK_BYTES."""
+    per_step = 15 * hidden_size * batch * np.dtype(dtype).itemsize
     return int(np.clip(CHUNK_BYTES // per_step, 16, 1024))
 
 
@@ -32,68 +39,109 @@ class TraceBuffers:
         self.cell, self.layer, self.direction = cell, layer, direction
         # One allocation for all of them: the C library then hands the same pages back on the
         # next run instead of new ones, which a virtual machine makes slow to touch the first time.
-        shapes = {name: (steps, 4 * H, batch) for name in ("wz", "preact", "act")}
-        shapes.update({name: (steps, H, batch) for name in ("keep", "write", "c_tanh")})
-        # h and C with one extra leading row: row k is the state before step k, row k+1 after it.
-        shapes.update({name: (steps + 1, H, batch) for name in ("hs", "cs")})
+        # The gates and C_{t-1} of a step share one block of rows [i | f | o | C̃ | C_{t-1}], as in the
+        # untraced loop: [i ; f] ⊙ [C̃ ; C_{t-1}] is then [write ; keep] in one call, and the C rows of
+        # block k+1 are where step k writes C_k. So `gates` has one extra block, whose C rows hold C_S.
+        shapes = {"wz": (steps, 4 * H, batch), "preact": (steps, 4 * H, batch), "gates": (steps + 1, 5 * H, batch)}
+        shapes["c_tanh"] = (steps, H, batch)
+        shapes["hs"] = (steps + 1, H, batch)  # row k is h before step k, row k+1 after it
         memory = np.empty(sum(int(np.prod(shape)) for shape in shapes.values()), dtype)
-        arrays, start = {}, 0
+        self.arrays, start = {}, 0
         for name, shape in shapes.items():
             size = int(np.prod(shape))
-            arrays[name] = memory[start : start + size].reshape(shape)
+            self.arrays[name] = memory[start : start + size].reshape(shape)
             start += size
-        self.blocks = {name: arrays[name] for name in ("wz", "preact", "act")}
-        self.singles = {name: arrays[name] for name in ("keep", "write", "c_tanh")}
-        self.hs, self.cs = arrays["hs"], arrays["cs"]
-        self.rec = np.empty((4 * H, batch), dtype)  # W_h·h_{t-1} of the current step
-        self.half = np.broadcast_to(cell.half, (4 * H, batch)).copy()  # full size: see _run_states
+        # W_h·h_{t-1} of the last few steps: W·z = W_x·x_t + W_h·h_{t-1} is added for BLOCK_STEPS steps in
+        # one call, off the path from one step to the next (and while those values are still in the cache).
+        self.recurrent = np.empty((BLOCK_STEPS, 4 * H, batch), dtype)
+        # [write ; keep] of the current step only: the trace recomputes them from the gates and
+        # C_{t-1} it keeps, with the same exactly rounded multiplication (see `_trace`).
+        self.write_keep = np.empty((2 * H, batch), dtype)
+        self.half = np.full((SIGMOID_GATES * H, batch), 0.5, dtype)  # full size: see _run_states
 
     def run(self, xs: np.ndarray, times: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> SequenceTrace:
         """Trace the steps of xs (S', B, I), already in the order to compute them, from h0, c0 (B, H)."""
-        S = xs.shape[0]
-        wz, preact = self.blocks["wz"][:S], self.blocks["preact"][:S]
-        input_projection(self.cell.w_x, xs, out=wz)  # W_x·x_t for the chunk; the loop adds W_h·h_{t-1}
-        np.add(wz, self.cell.b, preact)
-        self.hs[0], self.cs[0] = h0.T, c0.T
+        S, H = xs.shape[0], self.cell.hidden_size
+        wz, preact = self.arrays["wz"][:S], self.arrays["preact"][:S]
+        # The loop runs on the halved sigmoid rows, as the untraced loop does (see `_loop`).
+        input_projection(self.cell.w_x_half, xs, out=wz)  # W_x·x_t for the chunk; the loop adds W_h·h_{t-1}
+        np.add(wz, self.cell.b_half, preact)
+        self.arrays["hs"][0], self.arrays["gates"][0, 4 * H :] = h0.T, c0.T
         self._loop(S)
         return self._trace(xs, times, S)
 
     def _loop(self, S: int) -> None:
-        H, w_h, rec, half = self.cell.hidden_size, self.cell.w_h, self.rec, self.half
-        sigmoid_half = half[: SIGMOID_GATES * H]
-        wz, preact, act = (self.blocks[name][:S] for name in ("wz", "preact", "act"))
-        sigmoids = act[:, : SIGMOID_GATES * H]
-        gate = {name: act[:, k * H : (k + 1) * H] for k, name in enumerate(GATE_ORDER)}
-        f, i, o, c_tilde = gate["forget"], gate["input"], gate["output"], gate["candidate"]
-        keep, write, c_tanh = (self.singles[name][:S] for name in ("keep", "write", "c_tanh"))
-        hs, cs = self.hs[: S + 1], self.cs[: S + 1]
+        H, w_h = self.cell.hidden_size, self.cell.w_h_half
+        sigmoid_half = self.half[: SIGMOID_GATES * H]
+        wz, preact, c_tanh = (self.arrays[name][:S] for name in ("wz", "preact", "c_tanh"))
+        blocks, hs = self.arrays["gates"][: S + 1], self.arrays["hs"][: S + 1]
+        acts, sigmoids = blocks[:S, : 4 * H], blocks[:S, : SIGMOID_GATES * H]
+        input_forget, candidate_state = blocks[:S, : 2 * H], blocks[:S, 3 * H :]  # [i ; f] and [C̃ ; C_{t-1}]
+        o, c_next = blocks[:S, 2 * H : 3 * H], blocks[1:, 4 * H :]  # C_t goes into the next step's block
+        write_keep = self.write_keep
+        write, keep = write_keep[:H], write_keep[H:]
         dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # local names: see _run_states
-        for wz_t, pre_t, act_t, sig_t, f_t, i_t, o_t, g_t, keep_t, write_t, tanh_t, h_prev, h_t, c_prev, c_t in zip(
-            wz, preact, act, sigmoids, f, i, o, c_tilde, keep, write, c_tanh, hs[:-1], hs[1:], cs[:-1], cs[1:]
-        ):
-            dot(w_h, h_prev, rec)  # the one matrix product per step
-            add(wz_t, rec, wz_t)  # W·z = W_x·x_t + W_h·h_{t-1}
-            add(pre_t, rec, pre_t)  # W·z + b: the very sum the untraced loop makes
-            multiply(pre_t, half, act_t)
-            tanh(act_t, act_t)
-            multiply(sig_t, sigmoid_half, sig_t)  # σ(a) = 0.5 + 0.5·tanh(a/2)
-            add(sig_t, sigmoid_half, sig_t)
-            multiply(f_t, c_prev, keep_t)
-            multiply(i_t, g_t, write_t)
-            add(keep_t, write_t, c_t)
-            tanh(c_t, tanh_t)
-            multiply(o_t, tanh_t, h_t)
+        h_prev = hs[0]
+        for start in range(0, S, BLOCK_STEPS):
+            block = slice(start, start + BLOCK_STEPS)
+            recurrent = self.recurrent[: len(wz[block])]
+            for rec, pre_t, act_t, sig_t, if_t, gc_t, c_t, tanh_t, o_t, h_t in zip(
+                recurrent, preact[block], acts[block], sigmoids[block], input_forget[block], candidate_state[block],
+                c_next[block], c_tanh[block], o[block], hs[1:][block],
+            ):  # fmt: skip
+                dot(w_h, h_prev, rec)  # the one matrix product per step
+                add(pre_t, rec, pre_t)  # W·z + b = (W_x·x_t + b) + W_h·h_{t-1}: the very sum the untraced loop makes
+                tanh(pre_t, act_t)
+                multiply(sig_t, sigmoid_half, sig_t)  # σ(a) = 0.5 + 0.5·tanh(a/2)
+                add(sig_t, sigmoid_half, sig_t)
+                multiply(if_t, gc_t, write_keep)  # [i ⊙ C̃ ; f ⊙ C_{t-1}]
+                add(write, keep, c_t)  # C_t = keep + write
+                tanh(c_t, tanh_t)
+                multiply(o_t, tanh_t, h_t)  # h_t = o ⊙ tanh(C_t)
+                h_prev = h_t
+            add(wz[block], recurrent, wz[block])  # W·z = W_x·x_t + W_h·h_{t-1} for the block
+            # Back to whole pre-activations: the sigmoid rows ran halved, a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2).
+            # Halving and doubling are exact, so these are the sums the unhalved cell makes, bit for bit.
+            multiply(wz[block, : SIGMOID_GATES * H], 2, wz[block, : SIGMOID_GATES * H])
+            multiply(preact[block, : SIGMOID_GATES * H], 2, preact[block, : SIGMOID_GATES * H])
 
     def _trace(self, xs: np.ndarray, times: np.ndarray, S: int) -> SequenceTrace:
         H, B = self.cell.hidden_size, xs.shape[1]
         rows = lambda array: array.transpose(0, 2, 1)  # noqa: E731  (S, size, B) -> (S, B, size) view
-        arrays: dict[str, np.ndarray] = {"x": xs, "h_prev": rows(self.hs[:S]), "c_prev": rows(self.cs[:S])}
+        blocks, hs = self.arrays["gates"][: S + 1], self.arrays["hs"][: S + 1]
+        cs = blocks[:, 4 * H :]  # (S+1, H, B): C_0 … C_S
+        arrays: dict[str, np.ndarray] = {"x": xs, "h_prev": rows(hs[:-1]), "c_prev": rows(cs[:-1])}
         for k, gate in enumerate(GATE_ORDER):
             block = slice(k * H, (k + 1) * H)
-            arrays[f"{gate}.wz"] = rows(self.blocks["wz"][:S, block])
+            arrays[f"{gate}.wz"] = rows(self.arrays["wz"][:S, block])
             arrays[f"{gate}.bias"] = np.broadcast_to(self.cell.b[block, 0], (S, B, H))
-            arrays[f"{gate}.preact"] = rows(self.blocks["preact"][:S, block])
-            arrays[f"{gate}.act"] = rows(self.blocks["act"][:S, block])
-        arrays.update({name: rows(self.singles[name][:S]) for name in ("keep", "write")})
-        arrays.update({"c": rows(self.cs[1 : S + 1]), "c_tanh": rows(self.singles["c_tanh"][:S]), "h": rows(self.hs[1 : S + 1])})
-        return SequenceTrace(times=times.copy(), arrays=arrays, layer=self.layer, direction=self.direction)
+            arrays[f"{gate}.preact"] = rows(self.arrays["preact"][:S, block])
+            arrays[f"{gate}.act"] = rows(blocks[:S, block])
+        arrays.update({"c": rows(cs[1:]), "c_tanh": rows(self.arrays["c_tanh"][:S]), "h": rows(hs[1:])})
+        products = {  # C_t = keep + write: each made on first use by the multiplication the loop made
+            "keep": lambda: np.multiply(arrays["forget.act"], arrays["c_prev"]),
+            "write": lambda: np.multiply(arrays["input.act"], arrays["candidate.act"]),
+        }
+        return SequenceTrace(times=times.copy(), arrays=OnDemand(arrays, products), layer=self.layer, direction=self.direction)
+
+
+class OnDemand(Mapping):
+    """Stored arrays, plus arrays made from them on first use and kept from then on.
+
+    For values that are one exactly rounded operation of stored ones (keep = f ⊙ C_{t-1}):
+    made again they are the loop's very bits, and not storing them saves memory and time.
+    """
+
+    def __init__(self, stored: dict[str, np.ndarray], recipes: dict[str, Callable[[], np.ndarray]]):
+        self._stored, self._recipes = stored, recipes
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._stored and name in self._recipes:
+            self._stored[name] = self._recipes[name]()
+        return self._stored[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._stored, *(name for name in self._recipes if name not in self._stored)])
+
+    def __len__(self) -> int:
+        return len(set(self._stored) | set(self._recipes))

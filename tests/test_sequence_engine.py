@@ -8,6 +8,7 @@ import pytest
 from lstm_trace import DataError, UsageError, lstm_step, presets
 from lstm_trace.sequence import run_cell, trace_cell, trace_cell_chunks
 from lstm_trace.sequence_trace import stored_quantities
+from lstm_trace.trace_buffers import BLOCK_STEPS
 from lstm_trace.stack import StackStream, initial_states, run_lstm, stack_layout
 from lstm_trace.trace_json import step_to_dict
 
@@ -76,6 +77,22 @@ def test_inputs_are_left_untouched():
     trace_cell(weights, xs, h0, c0)
     for original, copy in zip((xs, h0, c0), copies):
         np.testing.assert_array_equal(original, copy)
+
+
+def test_a_long_trace_is_consistent_across_the_loop_s_blocks_of_steps():
+    # Longer than BLOCK_STEPS, and not a multiple of it: W·z is completed a block at a time.
+    T = 2 * BLOCK_STEPS + 5
+    weights = presets.random(5, 3, seed=8)
+    xs, h0, c0 = random_sequence(4, T, 2, 5, 3)
+    trace = trace_cell(weights, xs, h0, c0).trace
+    reference = plain_cell_steps(weights, xs, h0, c0, reverse=False)
+    for name in ("forget.wz", "output.preact", "candidate.act", "keep", "write", "c", "h"):
+        expected = np.stack([[step[name] for step in run] for run in reference], axis=1)  # (T, B, H)
+        np.testing.assert_allclose(trace[name], expected, rtol=0, atol=1e-12, err_msg=name)
+    # keep and write are made again from the kept gates: C_t = keep + write holds bit for bit
+    np.testing.assert_array_equal(trace["keep"] + trace["write"], trace["c"])
+    np.testing.assert_array_equal(trace["h_prev"][1:], trace["h"][:-1])
+    np.testing.assert_array_equal(trace["c_prev"][1:], trace["c"][:-1])
 
 
 @pytest.mark.parametrize("reverse", [False, True])
