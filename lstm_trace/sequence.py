@@ -68,7 +68,7 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
     """The loop without a trace. xw (S, 4H, B) is W_x·x_t + b with the sigmoid rows halved;
     writes h_t into outputs (S, H, B), updates c (H, B) in place, returns the last h."""
     H = cell.hidden_size
-    w_h = cell.w_h_half
+    w_h = cell.recurrent(c.shape[1])
     # The gates and C_{t-1} in one buffer, rows [i | f | o | C̃ | C]: [i ; f] ⊙ [C̃ ; C] is
     # [write ; keep] in one call.
     block = np.empty((5 * H, c.shape[1]), c.dtype)

@@ -71,7 +71,7 @@ class TraceBuffers:
         return self._trace(xs, times, S)
 
     def _loop(self, S: int) -> None:
-        H, w_h = self.cell.hidden_size, self.cell.w_h_half
+        H, w_h = self.cell.hidden_size, self.cell.recurrent(self.half.shape[1])
         sigmoid_half = self.half[: SIGMOID_GATES * H]
         wz, preact, c_tanh = (self.arrays[name][:S] for name in ("wz", "preact", "c_tanh"))
         blocks, hs = self.arrays["gates"][: S + 1], self.arrays["hs"][: S + 1]

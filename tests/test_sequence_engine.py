@@ -52,14 +52,15 @@ def test_every_quantity_of_every_step_matches_the_plain_cell(hidden_size, input_
             np.testing.assert_array_equal(trace[name][k, b], got[name])
 
 
+@pytest.mark.parametrize("batch", [1, 2])  # one sequence runs on the column-major copy of W_h
 @pytest.mark.parametrize("reverse", [False, True])
-def test_states_only_run_matches_the_plain_cell_and_the_traced_run_bit_for_bit(reverse):
+def test_states_only_run_matches_the_plain_cell_and_the_traced_run_bit_for_bit(reverse, batch):
     weights = presets.random(6, 4, seed=2)
-    xs, h0, c0 = random_sequence(3, 9, 2, 6, 4)
+    xs, h0, c0 = random_sequence(3, 9, batch, 6, 4)
     states = run_cell(weights, xs, h0, c0, reverse=reverse)
     traced = trace_cell(weights, xs, h0, c0, reverse=reverse)
     reference = plain_cell_steps(weights, xs, h0, c0, reverse)
-    for b in range(2):
+    for b in range(batch):
         for step in reference[b]:
             np.testing.assert_allclose(states.outputs[step.t - 1, b], step.h, rtol=0, atol=1e-12)
         np.testing.assert_allclose(states.h_n[b], reference[b][-1].h, rtol=0, atol=1e-12)
