@@ -5,8 +5,8 @@ and fills them chunk after chunk (`sequence.trace_cell_chunks`). The loop is the
 one (`sequence._run_states`), the same nine NumPy calls a step on the same halved sigmoid
 rows, writing into the trace instead of scratch, so both give the same bits. What is off
 the path from one step to the next is done a block of steps at a time: W·z, and doubling
-the halved sigmoid rows back. keep = f ⊙ C_{t-1} and write = i ⊙ C̃ are not stored but
-made again on first use by the same exactly rounded multiplication.
+the halved sigmoid rows back. keep = f ⊙ C_{t-1}, write = i ⊙ C̃ and tanh(C_t) are not
+stored but made again on first use by the same NumPy calls.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ BLOCK_STEPS = 32  # steps whose W·z is completed in one call
 
 
 def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
-    """Steps per chunk so that a chunk's buffers (about 15·H·B values a step) stay near CHUNK_BYTES."""
-    per_step = 15 * hidden_size * batch * np.dtype(dtype).itemsize
+    """Steps per chunk so that a chunk's buffers (about 14·H·B values a step) stay near CHUNK_BYTES."""
+    per_step = 14 * hidden_size * batch * np.dtype(dtype).itemsize
     return int(np.clip(CHUNK_BYTES // per_step, 16, 1024))
 
 
@@ -43,7 +43,6 @@ class TraceBuffers:
         # untraced loop: [i ; f] ⊙ [C̃ ; C_{t-1}] is then [write ; keep] in one call, and the C rows of
         # block k+1 are where step k writes C_k. So `gates` has one extra block, whose C rows hold C_S.
         shapes = {"wz": (steps, 4 * H, batch), "preact": (steps, 4 * H, batch), "gates": (steps + 1, 5 * H, batch)}
-        shapes["c_tanh"] = (steps, H, batch)
         shapes["hs"] = (steps + 1, H, batch)  # row k is h before step k, row k+1 after it
         memory = np.empty(sum(int(np.prod(shape)) for shape in shapes.values()), dtype)
         self.arrays, start = {}, 0
@@ -54,9 +53,10 @@ class TraceBuffers:
         # W_h·h_{t-1} of the last few steps: W·z = W_x·x_t + W_h·h_{t-1} is added for BLOCK_STEPS steps in
         # one call, off the path from one step to the next (and while those values are still in the cache).
         self.recurrent = np.empty((BLOCK_STEPS, 4 * H, batch), dtype)
-        # [write ; keep] of the current step only: the trace recomputes them from the gates and
-        # C_{t-1} it keeps, with the same exactly rounded multiplication (see `_trace`).
+        # [write ; keep] and tanh(C_t) of the current step only: the trace makes them again from the
+        # gates and states it keeps, by the same NumPy calls (see `_trace`).
         self.write_keep = np.empty((2 * H, batch), dtype)
+        self.c_tanh = np.empty((H, batch), dtype)
         self.half = np.full((SIGMOID_GATES * H, batch), 0.5, dtype)  # full size: see _run_states
 
     def run(self, xs: np.ndarray, times: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> SequenceTrace:
@@ -73,21 +73,21 @@ class TraceBuffers:
     def _loop(self, S: int) -> None:
         H, w_h = self.cell.hidden_size, self.cell.recurrent(self.half.shape[1])
         sigmoid_half = self.half[: SIGMOID_GATES * H]
-        wz, preact, c_tanh = (self.arrays[name][:S] for name in ("wz", "preact", "c_tanh"))
+        wz, preact = self.arrays["wz"][:S], self.arrays["preact"][:S]
         blocks, hs = self.arrays["gates"][: S + 1], self.arrays["hs"][: S + 1]
         acts, sigmoids = blocks[:S, : 4 * H], blocks[:S, : SIGMOID_GATES * H]
         input_forget, candidate_state = blocks[:S, : 2 * H], blocks[:S, 3 * H :]  # [i ; f] and [C̃ ; C_{t-1}]
         o, c_next = blocks[:S, 2 * H : 3 * H], blocks[1:, 4 * H :]  # C_t goes into the next step's block
-        write_keep = self.write_keep
+        write_keep, c_tanh = self.write_keep, self.c_tanh
         write, keep = write_keep[:H], write_keep[H:]
         dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # local names: see _run_states
         h_prev = hs[0]
         for start in range(0, S, BLOCK_STEPS):
             block = slice(start, start + BLOCK_STEPS)
             recurrent = self.recurrent[: len(wz[block])]
-            for rec, pre_t, act_t, sig_t, if_t, gc_t, c_t, tanh_t, o_t, h_t in zip(
+            for rec, pre_t, act_t, sig_t, if_t, gc_t, c_t, o_t, h_t in zip(
                 recurrent, preact[block], acts[block], sigmoids[block], input_forget[block], candidate_state[block],
-                c_next[block], c_tanh[block], o[block], hs[1:][block],
+                c_next[block], o[block], hs[1:][block],
             ):  # fmt: skip
                 dot(w_h, h_prev, rec)  # the one matrix product per step
                 add(pre_t, rec, pre_t)  # W·z + b = (W_x·x_t + b) + W_h·h_{t-1}: the very sum the untraced loop makes
@@ -96,8 +96,8 @@ class TraceBuffers:
                 add(sig_t, sigmoid_half, sig_t)
                 multiply(if_t, gc_t, write_keep)  # [i ⊙ C̃ ; f ⊙ C_{t-1}]
                 add(write, keep, c_t)  # C_t = keep + write
-                tanh(c_t, tanh_t)
-                multiply(o_t, tanh_t, h_t)  # h_t = o ⊙ tanh(C_t)
+                tanh(c_t, c_tanh)
+                multiply(o_t, c_tanh, h_t)  # h_t = o ⊙ tanh(C_t)
                 h_prev = h_t
             add(wz[block], recurrent, wz[block])  # W·z = W_x·x_t + W_h·h_{t-1} for the block
             # Back to whole pre-activations: the sigmoid rows ran halved, a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2).
@@ -117,19 +117,21 @@ class TraceBuffers:
             arrays[f"{gate}.bias"] = np.broadcast_to(self.cell.b[block, 0], (S, B, H))
             arrays[f"{gate}.preact"] = rows(self.arrays["preact"][:S, block])
             arrays[f"{gate}.act"] = rows(blocks[:S, block])
-        arrays.update({"c": rows(cs[1:]), "c_tanh": rows(self.arrays["c_tanh"][:S]), "h": rows(hs[1:])})
-        products = {  # C_t = keep + write: each made on first use by the multiplication the loop made
+        arrays.update({"c": rows(cs[1:]), "h": rows(hs[1:])})
+        remade = {  # each made on first use by the very NumPy call the loop made, so with the loop's bits
             "keep": lambda: np.multiply(arrays["forget.act"], arrays["c_prev"]),
             "write": lambda: np.multiply(arrays["input.act"], arrays["candidate.act"]),
+            "c_tanh": lambda: np.tanh(arrays["c"]),
         }
-        return SequenceTrace(times=times.copy(), arrays=OnDemand(arrays, products), layer=self.layer, direction=self.direction)
+        return SequenceTrace(times=times.copy(), arrays=OnDemand(arrays, remade), layer=self.layer, direction=self.direction)
 
 
 class OnDemand(Mapping):
     """Stored arrays, plus arrays made from them on first use and kept from then on.
 
-    For values that are one exactly rounded operation of stored ones (keep = f ⊙ C_{t-1}):
-    made again they are the loop's very bits, and not storing them saves memory and time.
+    For values that are one elementwise NumPy call on stored ones (keep = f ⊙ C_{t-1}, tanh(C_t)):
+    made again they are the loop's very bits (the tests check it), and not storing them saves
+    memory and the time to touch it.
     """
 
     def __init__(self, stored: dict[str, np.ndarray], recipes: dict[str, Callable[[], np.ndarray]]):

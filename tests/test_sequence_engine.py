@@ -80,18 +80,21 @@ def test_inputs_are_left_untouched():
         np.testing.assert_array_equal(original, copy)
 
 
-def test_a_long_trace_is_consistent_across_the_loop_s_blocks_of_steps():
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-12), ("float32", 1e-5)])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_long_trace_is_consistent_across_the_loop_s_blocks_of_steps(batch, dtype, tolerance):
     # Longer than BLOCK_STEPS, and not a multiple of it: W·z is completed a block at a time.
     T = 2 * BLOCK_STEPS + 5
-    weights = presets.random(5, 3, seed=8)
-    xs, h0, c0 = random_sequence(4, T, 2, 5, 3)
+    weights = presets.random(5, 3, seed=8).astype(dtype)
+    xs, h0, c0 = (array.astype(dtype) for array in random_sequence(4, T, batch, 5, 3))
     trace = trace_cell(weights, xs, h0, c0).trace
     reference = plain_cell_steps(weights, xs, h0, c0, reverse=False)
-    for name in ("forget.wz", "output.preact", "candidate.act", "keep", "write", "c", "h"):
+    for name in ("forget.wz", "output.preact", "candidate.act", "keep", "write", "c", "c_tanh", "h"):
         expected = np.stack([[step[name] for step in run] for run in reference], axis=1)  # (T, B, H)
-        np.testing.assert_allclose(trace[name], expected, rtol=0, atol=1e-12, err_msg=name)
-    # keep and write are made again from the kept gates: C_t = keep + write holds bit for bit
+        np.testing.assert_allclose(trace[name], expected, rtol=0, atol=tolerance, err_msg=name)
+    # keep, write and tanh(C) are made again from the kept gates and states, with the loop's bits
     np.testing.assert_array_equal(trace["keep"] + trace["write"], trace["c"])
+    np.testing.assert_array_equal(trace["output.act"] * trace["c_tanh"], trace["h"])
     np.testing.assert_array_equal(trace["h_prev"][1:], trace["h"][:-1])
     np.testing.assert_array_equal(trace["c_prev"][1:], trace["c"][:-1])
 
