@@ -28,7 +28,7 @@ import numpy as np
 
 from .packed_cell import PackedCell, check_sequence, input_projection, pack
 from .sequence_trace import SequenceTrace
-from .trace_buffers import TraceBuffers, chunk_steps_for
+from .trace_buffers import BLOCK_STEPS, TraceBuffers, chunk_steps_for
 from .weights.model import LSTMWeights
 
 __all__ = ["CellRun", "PackedCell", "chunk_steps_for", "pack", "run_cell", "trace_cell", "trace_cell_chunks"]
@@ -54,8 +54,7 @@ def run_cell(
     xs, h0, c0 = check_sequence(weights, xs, h0, c0)
     cell = pack(weights)
     T, B, _ = xs.shape
-    xw = input_projection(cell.w_x_half, xs)  # (T, 4H, B)
-    xw += cell.b_half
+    xw = input_projection(cell.w_x_half, xs)  # (T, 4H, B); the loop adds b a block of steps at a time
     outputs = np.empty((T, cell.hidden_size, B), xs.dtype)  # column layout, returned as a (T, B, H) view
     order = slice(None, None, -1) if reverse else slice(None)
     h = np.array(h0.T, order="C")  # (H, B), copies: the loop updates c in place
@@ -65,8 +64,8 @@ def run_cell(
 
 
 def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """The loop without a trace. xw (S, 4H, B) is W_x·x_t + b with the sigmoid rows halved;
-    writes h_t into outputs (S, H, B), updates c (H, B) in place, returns the last h."""
+    """The loop without a trace. xw (S, 4H, B) is W_x·x_t with the sigmoid rows halved (the loop adds b
+    to it in place); writes h_t into outputs (S, H, B), updates c (H, B) in place, returns the last h."""
     H = cell.hidden_size
     w_h = cell.recurrent(c.shape[1])
     # The gates and C_{t-1} in one buffer, rows [i | f | o | C̃ | C]: [i ; f] ⊙ [C̃ ; C] is
@@ -81,17 +80,20 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
     scratch = np.empty_like(c)
     # Local names and positional `out` arguments: at small H the loop is mostly call overhead.
     dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
-    for xw_t, h_t in zip(xw, outputs):
-        dot(w_h, h, gates)  # the one matrix product per step
-        add(gates, xw_t, gates)  # pre-activations (halved for the sigmoid gates)
-        tanh(gates, gates)
-        multiply(sigmoids, half, sigmoids)  # σ(a) = 0.5 + 0.5·tanh(a/2)
-        add(sigmoids, half, sigmoids)
-        multiply(input_forget, candidate_state, write_keep)  # [i ⊙ C̃ ; f ⊙ C_{t-1}]
-        add(write, keep, state)  # C_t = keep + write
-        tanh(state, scratch)
-        multiply(o, scratch, h_t)  # h_t = o ⊙ tanh(C_t)
-        h = h_t
+    for start in range(0, len(xw), BLOCK_STEPS):
+        block = slice(start, start + BLOCK_STEPS)
+        add(xw[block], cell.b_half, xw[block])  # W_x·x_t + b, a block at a time: it is then in the cache
+        for xw_t, h_t in zip(xw[block], outputs[block]):
+            dot(w_h, h, gates)  # the one matrix product per step
+            add(gates, xw_t, gates)  # pre-activations (halved for the sigmoid gates)
+            tanh(gates, gates)
+            multiply(sigmoids, half, sigmoids)  # σ(a) = 0.5 + 0.5·tanh(a/2)
+            add(sigmoids, half, sigmoids)
+            multiply(input_forget, candidate_state, write_keep)  # [i ⊙ C̃ ; f ⊙ C_{t-1}]
+            add(write, keep, state)  # C_t = keep + write
+            tanh(state, scratch)
+            multiply(o, scratch, h_t)  # h_t = o ⊙ tanh(C_t)
+            h = h_t
     c[:] = state
     return h
 

@@ -19,7 +19,7 @@ from .packed_cell import GATE_ORDER, SIGMOID_GATES, PackedCell, input_projection
 from .sequence_trace import SequenceTrace
 
 CHUNK_BYTES = 32 * 2**20  # the traced buffers of one chunk, when streaming
-BLOCK_STEPS = 32  # steps whose W·z is completed in one call
+BLOCK_STEPS = 32  # steps whose bias and W·z are added in one call
 
 
 def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
@@ -62,10 +62,9 @@ class TraceBuffers:
     def run(self, xs: np.ndarray, times: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> SequenceTrace:
         """Trace the steps of xs (S', B, I), already in the order to compute them, from h0, c0 (B, H)."""
         S, H = xs.shape[0], self.cell.hidden_size
-        wz, preact = self.arrays["wz"][:S], self.arrays["preact"][:S]
+        wz = self.arrays["wz"][:S]
         # The loop runs on the halved sigmoid rows, as the untraced loop does (see `_loop`).
-        input_projection(self.cell.w_x_half, xs, out=wz)  # W_x·x_t for the chunk; the loop adds W_h·h_{t-1}
-        np.add(wz, self.cell.b_half, preact)
+        input_projection(self.cell.w_x_half, xs, out=wz)  # W_x·x_t for the chunk; the loop adds b and W_h·h_{t-1}
         self.arrays["hs"][0], self.arrays["gates"][0, 4 * H :] = h0.T, c0.T
         self._loop(S)
         return self._trace(xs, times, S)
@@ -85,6 +84,7 @@ class TraceBuffers:
         for start in range(0, S, BLOCK_STEPS):
             block = slice(start, start + BLOCK_STEPS)
             recurrent = self.recurrent[: len(wz[block])]
+            add(wz[block], self.cell.b_half, preact[block])  # W_x·x_t + b, a block at a time: it is then in the cache
             for rec, pre_t, act_t, sig_t, if_t, gc_t, c_t, o_t, h_t in zip(
                 recurrent, preact[block], acts[block], sigmoids[block], input_forget[block], candidate_state[block],
                 c_next[block], o[block], hs[1:][block],
