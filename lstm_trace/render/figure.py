@@ -17,8 +17,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
-from ..stages import QUANTITIES, STAGE_NAMES
+from ..stages import QUANTITIES, STAGE_NAMES, Layout, layout_for
 from ..trace import StepTrace
+from ..variants.options import PLAIN, CellOptions
 from .canvas import HEAVY, LIGHT, Canvas, Cell
 from .numbers import format_number, style_for
 
@@ -34,6 +35,12 @@ class DiagramOptions:
     precision: int = 4
     highlight: str | None = None  # a stage name from stages.py
     revealed: frozenset[str] | None = None  # stages whose values are drawn; None: every stage
+    cell: CellOptions | None = None  # the trace's cell (variant and options); `diagram_view` fills it in
+
+    @property
+    def layout(self) -> Layout:
+        """The registry of the cell drawn: stage names, symbols, equations."""
+        return layout_for(self.cell or PLAIN)
 
     def weight(self, stage: str) -> int:
         """Heavy lines for the highlighted stage: it shows without colour too."""
@@ -43,9 +50,9 @@ class DiagramOptions:
         return self.revealed is None or stage in self.revealed
 
 
-def stages_up_to(stage: str) -> frozenset[str]:
-    """The stages computed once `stage` is done, in the registry's order."""
-    return frozenset(STAGE_NAMES[: STAGE_NAMES.index(stage) + 1])
+def stages_up_to(stage: str, names: tuple[str, ...] = STAGE_NAMES) -> frozenset[str]:
+    """The stages computed once `stage` is done, in the registry's order (a variant's: `layout.stage_names`)."""
+    return frozenset(names[: names.index(stage) + 1])
 
 
 @dataclass(frozen=True)
@@ -60,11 +67,15 @@ class ValueBlock:
         return max([cell_len(self.label), *(cell_len(text) for text, _ in self.lines)])
 
 
-def value_block(step: StepTrace, name: str, precision: int, shown: bool, label: str | None = None) -> ValueBlock:
-    """The values of quantity `name` (every unit, or a summary beyond MAX_LISTED); dots until `shown`."""
+def value_block(
+    step: StepTrace, name: str, precision: int, shown: bool, label: str | None = None, quantities=QUANTITIES
+) -> ValueBlock:
+    """The values of quantity `name` (every unit, or a summary beyond MAX_LISTED); dots until `shown`.
+
+    `quantities` is the registry of the cell drawn (`layout.quantities`): its symbols label the wires."""
     values = step[name]
-    kind = QUANTITIES[name].kind
-    label = QUANTITIES[name].symbol if label is None else label
+    kind = quantities[name].kind
+    label = quantities[name].symbol if label is None else label
     if len(values) <= MAX_LISTED:
         rows = [(format_number(float(v), precision), style_for(float(v), kind)) for v in values]
     else:
