@@ -58,7 +58,9 @@ class GRUDiagram(CellFigure):
             "new": Box((ACTIVATION_SYMBOLS[self.cell.cell_activation], *clip, preact.symbol, preact.formula)),
         }
 
-    def draw(self, precision: int) -> Canvas:
+    gaps = (2, 1)
+
+    def draw(self, precision: int, gap: int = 2) -> Canvas:
         quantities = self.options.layout.quantities
         blocks = {}
         for name, stage in self.wires().items():
@@ -67,7 +69,7 @@ class GRUDiagram(CellFigure):
                 label = f"{quantities['reset.act'].symbol} ⊙ ({quantities['new.h_part'].symbol})"
             shown = stage is None or self.options.shows(stage)
             blocks[name] = value_block(self.step, name, precision, shown, label, quantities)
-        at = _GRULayout(blocks, self.boxes())
+        at = _GRULayout(blocks, self.boxes(), gap)
         canvas = Canvas(at.rows, at.columns)
         _draw_wires(canvas, at, self.options)
         _draw_boxes(canvas, at, self.options)
@@ -96,10 +98,8 @@ class GRUDiagram(CellFigure):
 class _GRULayout:
     """Columns from the widths of the value blocks and the n block; rows from the blocks' heights."""
 
-    GAP = 2
-
-    def __init__(self, blocks: dict[str, ValueBlock], boxes: dict[str, Box]) -> None:
-        self.boxes = boxes
+    def __init__(self, blocks: dict[str, ValueBlock], boxes: dict[str, Box], gap: int = 2) -> None:
+        self.boxes, self.GAP = boxes, gap
         self.product = "reset_h" if "reset_h" in blocks else "new.gated"
 
         def span(*names: str) -> int:

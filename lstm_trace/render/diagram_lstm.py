@@ -44,6 +44,7 @@ PEEPHOLE_WIRES = {"forget.peephole": "forget", "input.peephole": "input", "outpu
 class LSTMDiagram(CellFigure):
     peephole = False  # PeepholeDiagram: p ⊙ C wires into σ_f, σ_i, σ_o
     coupled = False  # CIFGDiagram: iₜ = 1 − fₜ from a "[1−]" node
+    gaps = (2, 1)  # with every option on and a large H, one column between blocks is what makes it fit
 
     @property
     def cell(self) -> CellOptions:
@@ -52,15 +53,16 @@ class LSTMDiagram(CellFigure):
     def parts(self) -> Parts:
         return lstm_parts(self.cell, peephole=self.peephole, coupled=self.coupled)
 
-    def draw(self, precision: int) -> Canvas:
+    def draw(self, precision: int, gap: int = 2) -> Canvas:
         parts, quantities = self.parts(), self.options.layout.quantities
         blocks = {
             name: value_block(
-                self.step, name, precision, name in INPUT_QUANTITIES or self.options.shows(stage), quantities=quantities
+                self.step, name, precision, name in INPUT_QUANTITIES or self.options.shows(stage),
+                _compact(quantities[name].symbol), quantities,
             )
             for name, stage in parts.wires.items()
         }
-        layout = LSTMLayout(blocks, parts)
+        layout = LSTMLayout(blocks, parts, gap)
         canvas = Canvas(layout.rows, layout.columns)
         _draw_wires(canvas, layout, self.options)
         if parts.peephole:
@@ -85,6 +87,11 @@ class LSTMDiagram(CellFigure):
             style="dim",
         )
         return caption
+
+
+def _compact(symbol: str) -> str:
+    """A wire's label without the spaces around ⊙ and +: "p_f⊙Cₜ₋₁", "keep+write" (the figure is short of columns)."""
+    return symbol.replace(" ⊙ ", "⊙").replace(" + ", "+") if len(symbol) > 6 else symbol
 
 
 def lstm_parts(cell: CellOptions, peephole: bool = False, coupled: bool = False) -> Parts:
@@ -231,8 +238,8 @@ def _draw_nodes_and_blocks(canvas: Canvas, at: LSTMLayout, blocks: dict[str, Val
     if at.parts.peephole:
         put("forget.peephole", 1, at.trunk + 2)
         put("input.peephole", at.band, at.trunk + 2)
-        put("output.peephole", at.band, at.tap + 2)
+        put("output.peephole", 1, at.tap + 2)
     if at.parts.cell_clip:
         put("c_unclipped", 1, at.unclipped)
     if at.parts.projection:
-        put("h_unprojected", at.out_row + 1, at.tanh + 2)
+        put("h_unprojected", at.out_row + 1, at.unprojected)

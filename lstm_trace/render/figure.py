@@ -102,7 +102,9 @@ class CellFigure:
     def __init__(self, step: StepTrace, options: DiagramOptions) -> None:
         self.step, self.options = step, options
 
-    def draw(self, precision: int) -> Canvas:
+    gaps: tuple[int, ...] = (2,)  # columns between a block of values and the next wire; a figure may list tighter ones
+
+    def draw(self, precision: int, gap: int = 2) -> Canvas:
         raise NotImplementedError
 
     def caption(self) -> Text:
@@ -120,13 +122,15 @@ class CellFigure:
         return self.fit(width).to_text(self.style)
 
     def fit(self, width: int) -> Canvas:
-        """The highest precision (up to the asked one) whose drawing fits in `width` columns,
-        else the narrowest drawing (cropped on screen rather than wrapped into a mess)."""
+        """The highest precision (up to the asked one) whose drawing fits in `width` columns, with the
+        figure's usual gaps, then with its tighter ones; else the narrowest drawing (cropped on screen
+        rather than wrapped into a mess)."""
         canvases = []
-        for precision in range(max(self.options.precision, 1), 0, -1):
-            canvases.append(self.draw(precision))
-            if canvases[-1].columns <= width:
-                return canvases[-1]
+        for gap in self.gaps:
+            for precision in range(max(self.options.precision, 1), 0, -1):
+                canvases.append(self.draw(precision, gap))
+                if canvases[-1].columns <= width:
+                    return canvases[-1]
         return min(canvases, key=lambda canvas: canvas.columns)
 
     def style(self, cell: Cell) -> str:

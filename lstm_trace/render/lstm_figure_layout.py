@@ -54,10 +54,8 @@ class Parts:
 
 
 class LSTMLayout:
-    GAP = 2
-
-    def __init__(self, blocks: dict[str, ValueBlock], parts: Parts) -> None:
-        self.parts = parts
+    def __init__(self, blocks: dict[str, ValueBlock], parts: Parts, gap: int = 2) -> None:
+        self.parts, self.GAP = parts, gap  # GAP: columns between a block of values and the next wire
         self._columns(blocks, parts)
         self._rows(blocks, parts)
 
@@ -76,7 +74,7 @@ class LSTMLayout:
         first = self.concat + 2 + cell_len(Z_LABEL) + 2
         if parts.peephole:  # Cₜ₋₁ drops here to σ_f and, along the lane, to σ_i
             self.trunk = self.left + 1
-            first = max(first, self.trunk + 2 + span("forget.peephole", "input.peephole") + GAP)
+            first = max(first, self.trunk + 2 + span("forget.peephole", "input.peephole") + 1)
         self.forget = place(first, "forget", self.concat + 5)
         after_forget = self.forget + 2 + span("keep", "forget.act") + GAP
         if parts.coupled:  # no σ_i: the "[1−]" node sits on the lane, from input − 2 to input + 1
@@ -87,24 +85,32 @@ class LSTMLayout:
             candidate_free = boxes["input"].right(self.input) + 2
         self.candidate = place(self.input + 2 + span("input.act") + GAP, "candidate", candidate_free)
         after_write = self.candidate + 2 + span("write", "candidate.act") + GAP
+        clip_end = 0
         if parts.cell_clip:  # the clip node on the cell-state line, what it clips (keep + write) beneath it
             self.clip_node = self.candidate + 2 + span("write") + GAP
             self.unclipped = self.clip_node + 1
-            after_write = max(after_write, self.clip_node + cell_len(parts.cell_clip) + GAP,
-                              self.unclipped + span("c_unclipped") + GAP)  # fmt: skip
+            clip_end = max(self.clip_node + cell_len(parts.cell_clip), self.unclipped + span("c_unclipped"))
+            # The block may reach over σ_o's column (its wire starts lower down), not over a peephole's.
+            after_write = max(after_write, self.clip_node + cell_len(parts.cell_clip) + GAP)
+            if parts.peephole:
+                after_write = max(after_write, clip_end + GAP)
         output_free = boxes["candidate"].right(self.candidate) + 2
-        if parts.peephole:  # the new Cₜ drops here to σ_o
+        if parts.peephole:  # the new Cₜ drops here to σ_o; p_o ⊙ Cₜ is printed beside it, above σ_o's wire
             self.tap = after_write
-            after_write = self.tap + 2 + span("output.peephole") + GAP
+            after_write = self.tap + 3
             output_free = max(output_free, self.tap + 2)
+            clip_end = max(clip_end, self.tap + 2 + span("output.peephole"))
         self.output = place(after_write, "output", output_free)
+        half_node = (cell_len(parts.tanh_node) - 1) // 2  # "(tanh)" sits on row 1, centred on the branch
         self.tanh = max(self.output + 2 + span("output.act") + GAP, boxes["output"].right(self.output) + 3,
-                        self.output + 3 + (cell_len(parts.tanh_node) - 1) // 2)  # fmt: skip
+                        self.output + 3 + half_node, clip_end + GAP + half_node)  # fmt: skip
         self.arrow = max(self.tanh + 2 + span("c_tanh") + 1, self.tanh + cell_len(parts.tanh_node) // 2 + 2)
-        if parts.projection:  # mₜ's values under the line, then W_hr
-            self.proj_node = self.tanh + 2 + span("h_unprojected") + 1
-            self.arrow = max(self.arrow, self.proj_node + cell_len(parts.projection) + 2)
         self.right = self.arrow + 2
+        if parts.projection:  # the W_hr node right after the output ⊗, what it projects (mₜ) beneath it
+            self.proj_node = self.tanh + 2
+            self.unprojected = self.proj_node + 1
+            self.arrow = max(self.arrow, self.proj_node + cell_len(parts.projection) + 2)
+            self.right = max(self.arrow + 2, self.unprojected + span("h_unprojected") + GAP)
         self.columns = self.right + span("c", "h")
 
     def _rows(self, blocks: dict[str, ValueBlock], parts: Parts) -> None:
