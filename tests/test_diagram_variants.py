@@ -146,10 +146,10 @@ def test_options_are_marked_where_they_act_and_the_values_follow_them():
     lines = drawing(trace)
     hand = lstm_by_hand(forget_bias=1.0, cell_clip=0.3)
     assert "[clip ±0.3]" in lines[0] and lines[0].index("⊕") < lines[0].index("[clip ±0.3]")  # on Cₜ, after the sum
-    rows = [line.split() for line in lines if line.strip().startswith("│") and "│" in line.strip()[1:]]
     inner = [line for line in lines if "clip±50" in line]
     assert len(inner) == 1 and inner[0].count("clip±50") == 4  # in each of the four blocks
-    assert sum("+1" in line for line in lines) == 1 and "+1" in rows[-1] or any("│  +1  │" in line for line in lines)
+    bias = [line for line in lines if "+1" in line]  # inside σ_f only, below σ and the clip: it acts first
+    assert len(bias) == 1 and bias[0].split()[:3] == ["│", "+1", "│"] and lines.index(bias[0]) == lines.index(inner[0]) + 1
     assert close(under(lines, "fₜ", H), hand["f"])
     assert close(under(lines, "keep+write", H), hand["c_unclipped"])
     assert close(under(lines, "► Cₜ", H, offset=2), hand["c"]) and max(map(abs, hand["c"])) == pytest.approx(0.3)

@@ -1,15 +1,15 @@
 """The GRU cell (PyTorch's r, z, n) as a figure with the live values on its wires.
 
-    hₜ₋₁ ─┬─────────⊗──── keep ──────────⊕────► hₜ     no cell state: hₜ₋₁ runs along the top
-          │         ├─[1−]───────────────⊗ write        (1 − zₜ) ⊙ nₜ, and zₜ ⊙ hₜ₋₁ at the first ⊗
-          │         │ zₜ     │ rₜ        │ nₜ
-          │         │       ┌┴─────────┐ │
-          │       ┌─┴─┐   ┌─┴─┐   ┌────┴────────┐
-          │       │ σ │   │ σ │   │    tanh     │
-          │       │   │   │   │   │W_in·xₜ+b_in │
-          │       │   │   │   └───⊗ + rₜ ⊙ (…)  │  rₜ ⊙ (W_hn·hₜ₋₁ + b_hn)   rₜ enters the new state's block
-          │       └─┬─┘   └─┬─┘   └──────┬──────┘
-          └─[;]─────┴───────┴────────────┘              [;]: σ_z, σ_r and the n block see hₜ₋₁ and xₜ
+    hₜ₋₁ ─┬──────⊗───── keep ────────⊕─────► hₜ    no cell state: hₜ₋₁ runs along the top
+          │      ├─[1−]──────────────⊗ write        (1 − zₜ) ⊙ nₜ, and zₜ ⊙ hₜ₋₁ at the first ⊗
+          │      │ zₜ   ┌──────┐     │ nₜ
+          │      │      │ rₜ   │     │              rₜ rises beside its values and goes over
+          │    ┌─┴─┐  ┌─┴─┐    │ ┌───┴──────────┐
+          │    │ σ │  │ σ │    │ │     tanh     │
+          │    │   │  │   │    │ │W_in·xₜ + b_in│  rₜ ⊙ (W_hn·hₜ₋₁ + b_hn)
+          │    │   │  │   │    └─⊗  + rₜ ⊙ (…)  │  rₜ enters the new state's block at ⊗
+          │    └─┬─┘  └─┬─┘      └───┬──────────┘
+          └─[;]──┴──────┴────────────┘              [;]: σ_z, σ_r and the n block see hₜ₋₁ and xₜ
              │ xₜ
 
 The update gate comes first (left) so that no wire crosses another: its output rises to
@@ -113,9 +113,10 @@ class _GRULayout:
         self.concat = self.drop + 4
         self.update = place(self.concat + 5, "update", self.concat + 3)
         self.reset = place(self.update + 2 + span("keep", "update.act") + self.GAP, "reset", boxes["update"].right(self.update) + 2)
+        # rₜ rises beside its values, goes over them and comes down left of the n block: enter = its left − 2.
         self.new = place(
-            max(self.reset + 2 + span("reset.act") + self.GAP, self.update + 2 + cell_len(ONE_MINUS) + 2),
-            "new", boxes["reset"].right(self.reset) + 4,
+            self.update + 2 + cell_len(ONE_MINUS) + 2, "new",
+            max(boxes["reset"].right(self.reset) + 4, self.reset + 2 + span("reset.act") + self.GAP + 2),
         )  # fmt: skip
         self.arrow = self.new + 2 + span("write", "new.act") + self.GAP
         self.right = self.arrow + 2
@@ -125,8 +126,8 @@ class _GRULayout:
         k = len(blocks["h"].lines)
         self.write_row = k + 2  # ⊗ where 1 − zₜ meets nₜ
         self.band = self.write_row + 1  # the gate values
-        self.lane = self.band + k + 1  # rₜ goes over to the n block
-        self.box_row = self.lane + 1
+        self.lane = self.band  # rₜ goes over its values to the n block
+        self.box_row = self.band + k + 2
         self.box_height = max(len(box.lines) for box in boxes.values()) + 2
         self.entry = self.box_row + self.box_height - 2  # the ⊗ where rₜ enters the n block
         self.bus = self.box_row + self.box_height
@@ -194,6 +195,6 @@ def _draw_nodes_and_blocks(canvas: Canvas, at: _GRULayout, blocks: dict[str, Val
     put("write", 1, at.new + 2)
     put("h", 1, at.right, labelled=False)
     for gate, column in at.gates:
-        put(f"{gate}.act", at.band, column + 2)
+        put(f"{gate}.act", at.band + (gate == "reset"), column + 2)  # rₜ's under the wire that takes it over
     put(at.product, at.box_row, at.product_column)
     put("x", at.bus + 1, at.concat + 2)
