@@ -2,7 +2,7 @@
 
     python docs/make_screenshots.py        (needs Debian's chromium: apt-get install chromium)
 
-Writes docs/diagram.png, docs/walk.png and docs/diff.png. Each SVG is shown at its
+Writes docs/diagram.png, docs/diagram-gru.png, docs/diagram-peephole.png, docs/walk.png and docs/diff.png. Each SVG is shown at its
 natural size in a page of its own width; pages taller than MAX_HEIGHT are cut there
 (the top of a long diff is the part worth showing).
 """
@@ -53,6 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         lstm_trace("diagram", "--preset", "seed-question", "--stage", "forget", "--export", str(work / "diagram.svg"))
+        variant_figures(work)
         # Four Enters and q: the walk's fifth stage, the new cell state, is its final screen.
         lstm_trace("walk", "--preset", "seed-question", "--export", str(work / "walk.svg"), input="\n\n\n\nq\n")
         # What if x_t[1] were 0.9 instead of 0.3? Same random weights, so the gates react unequally.
@@ -60,8 +61,19 @@ def main() -> None:
         lstm_trace("step", "--h", h, "--x=-0.1,0.3,0.1,-0.25,0.1", "-w", "random", "-o", "x1-0.3.json", cwd=work)
         lstm_trace("step", "--h", h, "--x=-0.1,0.9,0.1,-0.25,0.1", "-w", "random", "-o", "x1-0.9.json", cwd=work)
         lstm_trace("diff", "x1-0.3.json", "x1-0.9.json", "--export", "diff.svg", cwd=work)
-        for name in ("diagram", "walk", "diff"):
+        for name in ("diagram", "walk", "diff", *VARIANT_FIGURES):
             photograph(work / f"{name}.svg", DOCS / f"{name}.png", work)
+
+
+VARIANT_FIGURES = ("diagram-gru", "diagram-peephole")
+
+
+def variant_figures(work: Path) -> None:
+    """The GRU with its new state highlighted; the peephole cell with a C_(t-1), so its peepholes carry values."""
+    lstm_trace("diagram", "--preset", "seed-question", "--variant", "gru", "--stage", "new",
+               "--export", str(work / "diagram-gru.svg"))  # fmt: skip
+    lstm_trace("diagram", "--preset", "seed-question", "--variant", "peephole", "--c", "0.5,-0.5,1,0,2",
+               "--stage", "output", "--export", str(work / "diagram-peephole.svg"))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -154,16 +154,16 @@ def test_precision_drops_to_fit_a_narrow_terminal_and_nothing_wraps():
 
 
 def test_diagrams_are_registered_per_variant():
-    assert "lstm" in DIAGRAMS
+    assert set(DIAGRAMS) == {"lstm", "peephole", "cifg", "gru"}
     trace = seed_trace()
-    peephole = dataclasses.replace(trace, cell=CellOptions(variant="peephole"))  # traces say their variant
-    with pytest.raises(UsageError, match="no diagram for the 'peephole' cell"):
-        diagram_view(peephole)
+    other = dataclasses.replace(trace, cell=CellOptions(variant="mlstm"))  # traces say their variant
+    with pytest.raises(UsageError, match="no diagram for the 'mlstm' cell"):
+        diagram_view(other)
     try:
-        register_diagram("peephole")(lambda step, options: "a peephole figure")
-        assert diagram_view(peephole) == "a peephole figure"
+        register_diagram("mlstm")(lambda step, options: "an mLSTM figure")
+        assert diagram_view(other) == "an mLSTM figure"
     finally:
-        DIAGRAMS.pop("peephole")
+        DIAGRAMS.pop("mlstm")
 
 
 def test_diagram_command_and_step_header(cli):

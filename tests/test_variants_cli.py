@@ -242,9 +242,9 @@ def test_variant_inputs_resolve_like_the_plain_ones(cli, preset):
 
 
 def test_commands_that_know_only_the_plain_cell_say_so(cli, tmp_path):
-    for flag in ("--diagram", "--interactive"):
-        result = cli("step", "--preset", "seed-question", "--variant", "gru", flag)
-        assert result.exit_code == 2 and f"{flag} draws the plain LSTM; there is none yet for the GRU" in result.output
+    for flag in ("--diagram", "--interactive"):  # these draw every cell now (issue 7's variant figures)
+        result = cli("step", "--preset", "seed-question", "--variant", "gru", flag, input="q\n")
+        assert result.exit_code == 0 and "GRU cell, t = 1" in result.output
     paths = {}
     for name, args in (("gru", ["--variant", "gru"]), ("gru2", ["--variant", "gru", "--x=1,1,1,1,1"]), ("cifg", ["--variant", "cifg"])):
         paths[name] = tmp_path / f"{name}.json"

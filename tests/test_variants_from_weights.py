@@ -85,12 +85,14 @@ def test_explain_uses_the_files_cell(cli, files):
     assert "fₜ = σ(W_f·z + p_f ⊙ Cₜ₋₁ + b_f)" in peephole
 
 
-@pytest.mark.parametrize(
-    "command, does",
-    [(["diagram"], "draws"), (["walk"], "draws"), (["step", "--diagram"], "draws"),
-     (["step", "--interactive"], "draws"), (["grad"], "follows the backward pass of")],
-    ids=lambda c: " ".join(c) if isinstance(c, list) else "",
-)  # fmt: skip
+@pytest.mark.parametrize("command", [["diagram"], ["walk"], ["step", "--diagram"], ["step", "--interactive"]], ids=" ".join)
+def test_the_figure_and_the_walk_draw_the_files_cell(cli, files, command):
+    result = cli(*command, X, "--weights", files["gru.pt"], input="q\n")
+    assert result.exit_code == 0, result.output
+    assert "GRU cell, t = 1" in result.output and "[1−]" in result.output
+
+
+@pytest.mark.parametrize("command, does", [(["grad"], "follows the backward pass of")], ids=["grad"])
 def test_commands_that_know_the_plain_cell_only_refuse_another(cli, files, command, does):
     result = cli(*command, X, "--weights", files["gru.pt"], input="q\n")
     assert result.exit_code == 2, result.output

@@ -19,7 +19,7 @@ from .options import (
     HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
     cell_from_options, check_stage, inputs_from_options, table_options,
 )  # fmt: skip
-from .options import Direction, Layer, given_cell_options, require_plain_cell
+from .options import Direction, Layer, given_cell_options
 from .walk import walk
 
 
@@ -62,20 +62,18 @@ def step(
         variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
     )
     check_export(export, with_json=as_json)
-    if interactive or diagram:  # the walk and the figure draw the plain cell only
-        require_plain_cell(cell, "--interactive" if interactive else "--diagram")
     if interactive:  # the same walk as `lstm-trace walk`
         if as_json or output is not None:
             raise UsageError("--interactive walks through the stages on screen; use --json or --output without it.")
-        if layer is not None or direction is not None:
-            raise UsageError("--interactive walks a single-cell weights file; --layer and --direction are not supported there yet.")
-        return walk(preset, h, x, c, hidden_size, weights, seed, dtype, precision, stage, max_rows, all_rows, export)
+        return walk(
+            ctx, preset, h, x, c, hidden_size, weights, seed, layer, direction, dtype, variant, forget_bias,
+            cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before,
+            precision, stage, max_rows, all_rows, export,
+        )  # fmt: skip
     inputs = inputs_from_options(
         preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given_cell_options(ctx)
     )
     check_stage(stage, layout_for(inputs.cell).stage_names)  # a weights file may have chosen the cell
-    if diagram:
-        require_plain_cell(inputs.cell, "--diagram", inputs.weights.source)
     trace = trace_step(inputs)
     if as_json or output is not None:
         from ..trace_json import write_outputs  # JSON is only imported when asked for

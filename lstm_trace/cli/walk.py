@@ -8,16 +8,18 @@ import typer
 from typing import Annotated
 
 from ..render.console import make_console
-from ..stages import STAGE_NAMES
+from ..stages import layout_for
 from ..tracer import trace_step
 from .export import ExportOption, check_export, export_screen
 from .options import (
-    DISPLAY, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
-    check_stage, inputs_from_options, require_plain_cell, table_options,
+    DISPLAY, AllRows, CellActivation, CellClip, CPrev, Direction, Dtype, ForgetBias, GateActivation,
+    GruResetBefore, HiddenSize, HPrev, Layer, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant,
+    Weights, X, cell_from_options, check_stage, given_cell_options, inputs_from_options, table_options,
 )  # fmt: skip
 
 
 def walk(
+    ctx: typer.Context,
     preset: Preset = None,
     h: HPrev = None,
     x: X = None,
@@ -25,7 +27,17 @@ def walk(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
+    variant: Variant = "lstm",
+    forget_bias: ForgetBias = 0.0,
+    cell_clip: CellClip = None,
+    preact_clip: PreactClip = None,
+    proj_size: ProjSize = None,
+    gate_activation: GateActivation = "sigmoid",
+    cell_activation: CellActivation = "tanh",
+    gru_reset_before: GruResetBefore = False,
     precision: Precision = 4,
     stage: Annotated[
         Optional[str], typer.Option("--stage", "-s", help="Start at this stage.", rich_help_panel=DISPLAY)
@@ -41,12 +53,17 @@ def walk(
     from .keys import open_keys
     from .walk_session import WalkSession
 
-    check_stage(stage)
+    cell = cell_from_options(
+        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
+    )
     check_export(export)
-    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
-    require_plain_cell(inputs.cell, "The walk", inputs.weights.source)  # a weights file may hold another cell
+    inputs = inputs_from_options(
+        preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given_cell_options(ctx)
+    )
+    stages = layout_for(inputs.cell).stage_names  # a weights file may have chosen the cell
+    check_stage(stage, stages)
     session = WalkSession(trace_step(inputs), inputs, table_options(precision, max_rows, all_rows), seed, make_console())
-    code = session.run(open_keys(), STAGE_NAMES.index(stage) if stage else 0)
+    code = session.run(open_keys(), stages.index(stage) if stage else 0)
     if code:  # interrupted: nothing is written
         raise typer.Exit(code)
     export_screen(session.last_screen, export, session.console.width)

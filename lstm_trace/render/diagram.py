@@ -8,19 +8,27 @@ line: `DIAGRAMS["gru"] = GRUDiagram`. `variant_of` reads which variant a trace i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from rich.console import RenderableType
 
 from ..errors import UsageError
 from ..trace import StepTrace, Trace
+from .diagram_cifg import CIFGDiagram
+from .diagram_gru import GRUDiagram
 from .diagram_lstm import LSTMDiagram
+from .diagram_peephole import PeepholeDiagram
 from .figure import DiagramOptions, stages_up_to
 
 __all__ = ["DIAGRAMS", "DiagramOptions", "LSTMDiagram", "diagram_view", "register_diagram", "stages_up_to", "variant_of", "with_diagram"]
 
 DiagramBuilder = Callable[[StepTrace, DiagramOptions], RenderableType]
-DIAGRAMS: dict[str, DiagramBuilder] = {"lstm": LSTMDiagram}
+# The plain LSTM's figure also draws the run-time options (forget bias, clips, projection,
+# activations) where they act, and so do the peephole and cifg figures built on it.
+DIAGRAMS: dict[str, DiagramBuilder] = {
+    "lstm": LSTMDiagram, "peephole": PeepholeDiagram, "cifg": CIFGDiagram, "gru": GRUDiagram,
+}  # fmt: skip
 
 
 def register_diagram(variant: str) -> Callable[[DiagramBuilder], DiagramBuilder]:
@@ -42,6 +50,8 @@ def diagram_view(trace: Trace, options: DiagramOptions = DiagramOptions(), step:
     variant = variant_of(trace)
     if variant not in DIAGRAMS:
         raise UsageError(f"There is no diagram for the {variant!r} cell yet; diagrams exist for: {', '.join(DIAGRAMS)}.")
+    if options.cell is None:  # the figure reads the cell's options and its registry (symbols, stage names)
+        options = replace(options, cell=getattr(trace, "cell", None))
     return DIAGRAMS[variant](step or trace.steps[0], options)
 
 

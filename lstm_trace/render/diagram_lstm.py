@@ -11,7 +11,13 @@
            │ xₜ
 
 Each value block sits to the right of its wire: the columns follow from the blocks'
-widths, the rows from their heights (H values, or a four-line summary).
+widths, the rows from their heights (H values, or a four-line summary); see
+`lstm_figure_layout.py`. The same figure draws the LSTM with run-time options, each
+marked where it acts: "+B" inside σ_f (forget bias), "clip±V" inside every block
+(pre-activation clip), a "[clip ±V]" node on the cell-state line (cell clip), a
+"[W_hr·]" node after the output ⊗ (projection), the activations' own names in the
+blocks. The peephole and cifg figures (`diagram_peephole.py`, `diagram_cifg.py`)
+are this one with their wires switched on.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 
-from ..stages import INPUT_QUANTITIES, STAGE_BY_NAME
+from ..stages import GATES, INPUT_QUANTITIES
+from ..variants.options import PLAIN, CellOptions
+from ..variants.registry import ACTIVATION_SYMBOLS
 from .canvas import Canvas
 from .figure import MAX_LISTED, CellFigure, DiagramOptions, ValueBlock, value_block
+from .lstm_figure_layout import LEFT_LABEL, Z_LABEL, Box, LSTMLayout, Parts
 
 # The wires that carry a value, and the stage that computes it.
 WIRES: dict[str, str] = {
@@ -29,123 +38,192 @@ WIRES: dict[str, str] = {
     "forget.act": "forget", "input.act": "input", "candidate.act": "candidate", "output.act": "output",
     "c_tanh": "hidden", "h": "hidden", "h_prev": "concat", "x": "concat",
 }  # fmt: skip
+PEEPHOLE_WIRES = {"forget.peephole": "forget", "input.peephole": "input", "output.peephole": "output"}
 
 
 class LSTMDiagram(CellFigure):
-    def draw(self, precision: int) -> Canvas:
+    peephole = False  # PeepholeDiagram: p ⊙ C wires into σ_f, σ_i, σ_o
+    coupled = False  # CIFGDiagram: iₜ = 1 − fₜ from a "[1−]" node
+    gaps = (2, 1)  # with every option on and a large H, one column between blocks is what makes it fit
+
+    @property
+    def cell(self) -> CellOptions:
+        return self.options.cell or PLAIN
+
+    def parts(self) -> Parts:
+        return lstm_parts(self.cell, peephole=self.peephole, coupled=self.coupled)
+
+    def draw(self, precision: int, gap: int = 2) -> Canvas:
+        parts, quantities = self.parts(), self.options.layout.quantities
         blocks = {
-            name: value_block(self.step, name, precision, name in INPUT_QUANTITIES or self.options.shows(stage))
-            for name, stage in WIRES.items()
+            name: value_block(
+                self.step, name, precision, name in INPUT_QUANTITIES or self.options.shows(stage),
+                _compact(quantities[name].symbol), quantities,
+            )
+            for name, stage in parts.wires.items()
         }
-        layout = _Layout(blocks)
+        layout = LSTMLayout(blocks, parts, gap)
         canvas = Canvas(layout.rows, layout.columns)
         _draw_wires(canvas, layout, self.options)
+        if parts.peephole:
+            _draw_peepholes(canvas, layout, self.options)
         _draw_boxes(canvas, layout, self.options)
         _draw_nodes_and_blocks(canvas, layout, blocks)
         return canvas
 
     def caption(self) -> Text:
         H, I = self.step.hidden_size, self.step.input_size
-        caption = Text(f"LSTM cell, t = {self.step.t}", style="bold")
-        stage = STAGE_BY_NAME.get(self.options.highlight or "")
+        layout = self.options.layout
+        name, _, options = layout.title.partition(" (")
+        caption = Text(f"{name} cell{' (' + options if options else ''}, t = {self.step.t}", style="bold")
+        stage = layout.stage_by_name.get(self.options.highlight or "")
         if stage is not None:
             caption.append(f"   ▶ {stage.title}: {stage.equation}", style="bold yellow")
+        z = len(self.step.concat)  # H+I, or P+I with a projection
         listed = "unit 0 first, top down" if max(H, I) <= MAX_LISTED else "min, avg (mean), max and ‖·‖ (norm)"
         caption.append(
-            f"\nH = {H}, I = {I}; values per wire: {listed}. [;] stacks hₜ₋₁ on xₜ into z ({H + I} entries): "
-            "a concatenation, not a sum. ⊗ and ⊕ are element-wise.",
+            f"\nH = {H}, I = {I}; values per wire: {listed}. [;] stacks hₜ₋₁ on xₜ into z ({z} entries): "
+            "a concatenation, not a sum. ⊗ and ⊕ are element-wise." + "".join(f" {m}" for m in marks(self.cell, self.parts())),
             style="dim",
         )
         return caption
 
 
-class _Layout:
-    """Where everything goes: columns from the widths of the value blocks, rows from their heights."""
-
-    GAP = 2
-
-    def __init__(self, blocks: dict[str, ValueBlock]) -> None:
-        self.k = len(blocks["h"].lines)  # value lines of an H-long wire
-        self.kx = len(blocks["x"].lines)
-        self.z_label = " z "
-
-        def span(*names: str) -> int:
-            return max(blocks[name].width for name in names)
-
-        self.left = max(span("c_prev", "h_prev"), cell_len("Cₜ₋₁ "))
-        self.concat = self.left + 3  # the ';' of the [;] node
-        self.forget = self.concat + 2 + cell_len(self.z_label) + 2
-        self.input = self.forget + 2 + span("keep", "forget.act") + self.GAP
-        self.candidate = self.input + 2 + span("input.act") + self.GAP
-        self.output = self.candidate + 2 + span("write", "candidate.act") + self.GAP
-        self.tanh = self.output + 2 + span("output.act") + self.GAP
-        self.arrow = self.tanh + 2 + span("c_tanh") + 1
-        self.right = self.arrow + 2
-        self.columns = self.right + span("c", "h")
-
-        k = self.k
-        self.write_row = k + 2  # ⊗ where iₜ meets C̃ₜ
-        self.out_row = k + 3  # ⊗ where oₜ meets tanh(Cₜ)
-        self.band = self.out_row + 1  # the gate values
-        self.box_row = self.band + k + 1
-        self.bus = self.box_row + 3
-        self.rows = max(self.bus + k + 1, self.bus + self.kx + 2)
-
-    @property
-    def gates(self) -> tuple[tuple[str, int], ...]:
-        return (("forget", self.forget), ("input", self.input), ("candidate", self.candidate), ("output", self.output))
+def _compact(symbol: str) -> str:
+    """A wire's label without the spaces around ⊙ and +: "p_f⊙Cₜ₋₁", "keep+write" (the figure is short of columns)."""
+    return symbol.replace(" ⊙ ", "⊙").replace(" + ", "+") if len(symbol) > 6 else symbol
 
 
-def _draw_wires(canvas: Canvas, at: _Layout, options: DiagramOptions) -> None:
+def lstm_parts(cell: CellOptions, peephole: bool = False, coupled: bool = False) -> Parts:
+    """The blocks, nodes and wires of an LSTM-family figure for `cell`'s options."""
+    gate_act, cell_act = ACTIVATION_SYMBOLS[cell.gate_activation], ACTIVATION_SYMBOLS[cell.cell_activation]
+    clip = (f"clip±{cell.preact_clip:g}",) if cell.preact_clip is not None else ()
+    boxes = {}
+    for gate in GATES:
+        if coupled and gate.name == "input":
+            continue  # cifg: no W_i, no block
+        bias = (f"{cell.forget_bias:+g}".replace("-", "−"),) if gate.name == "forget" and cell.forget_bias else ()
+        boxes[gate.name] = Box((cell_act if gate.activation == "tanh" else gate_act, *clip, *bias))
+    wires = dict(WIRES)
+    if peephole:
+        wires.update(PEEPHOLE_WIRES)
+    if cell.cell_clip is not None:
+        wires["c_unclipped"] = "cell"
+    if cell.proj_size is not None:
+        wires.update(h_unprojected="hidden", h="projection")
+    return Parts(
+        boxes=boxes,
+        tanh_node=f"({cell_act})",
+        peephole=peephole,
+        coupled=coupled,
+        cell_clip=None if cell.cell_clip is None else f"[clip ±{cell.cell_clip:g}]",
+        projection=None if cell.proj_size is None else "[W_hr·]",
+        wires=wires,
+    )
+
+
+def marks(cell: CellOptions, parts: Parts) -> list[str]:
+    """One sentence per thing the plain figure does not have, for the caption."""
+    said = []
+    if parts.peephole:
+        said.append("p ⊙ C: the peepholes, Cₜ₋₁ into σ_f and σ_i, the new Cₜ into σ_o.")
+    if parts.coupled:
+        said.append("[1−] makes iₜ = 1 − fₜ: there is no W_i.")
+    if cell.forget_bias:
+        said.append(f"{cell.forget_bias:+g} in σ_f: the forget bias, added before σ.")
+    if cell.preact_clip is not None:
+        said.append("clip±V in a block: its pre-activation is clipped before the activation.")
+    if parts.cell_clip:
+        said.append(f"{parts.cell_clip} clips Cₜ.")
+    if parts.projection:
+        said.append(f"{parts.projection} projects mₜ (H entries) to hₜ (P = {cell.proj_size} entries).")
+    return said
+
+
+def _draw_wires(canvas: Canvas, at: LSTMLayout, options: DiagramOptions) -> None:
+    weight = options.weight
     # The cell-state line: Cₜ₋₁ through ⊗ (keep) and ⊕ (write) to Cₜ.
-    canvas.hline(0, cell_len("Cₜ₋₁ "), at.arrow - 1, options.weight("cell"), "cell")
-    canvas.vline(at.candidate, 0, at.write_row, options.weight("cell"), "cell")  # write rises to ⊕
-    # hₜ: Cₜ branches down through tanh to the output ⊗, then out to the right.
-    canvas.vline(at.tanh, 0, at.out_row, options.weight("hidden"), "hidden")
-    canvas.hline(at.out_row, at.tanh, at.arrow - 1, options.weight("hidden"), "hidden")
+    canvas.hline(0, cell_len(LEFT_LABEL), at.arrow - 1, weight("cell"), "cell")
+    canvas.vline(at.candidate, 0, at.write_row, weight("cell"), "cell")  # write rises to ⊕
+    # hₜ: Cₜ branches down through tanh to the output ⊗, then out to the right (through W_hr with a projection).
+    canvas.vline(at.tanh, 0, at.out_row, weight("hidden"), "hidden")
+    if at.parts.projection:
+        canvas.hline(at.out_row, at.tanh, at.proj_node - 1, weight("hidden"), "hidden")
+        end = at.proj_node + cell_len(at.parts.projection)
+        canvas.hline(at.out_row, end, at.arrow - 1, weight("projection"), "projection")
+    else:
+        canvas.hline(at.out_row, at.tanh, at.arrow - 1, weight("hidden"), "hidden")
     # Each block's output rises to where it is used.
-    canvas.vline(at.forget, 0, at.box_row, options.weight("forget"), "forget")
-    canvas.vline(at.input, at.write_row, at.box_row, options.weight("input"), "input")
-    canvas.hline(at.write_row, at.input, at.candidate, options.weight("input"), "input")
-    canvas.vline(at.candidate, at.write_row, at.box_row, options.weight("candidate"), "candidate")
-    canvas.vline(at.output, at.out_row, at.box_row, options.weight("output"), "output")
-    canvas.hline(at.out_row, at.output, at.tanh, options.weight("output"), "output")
+    canvas.vline(at.forget, 0, at.box_row, weight("forget"), "forget")
+    if at.parts.coupled:  # fₜ branches off above σ_f into the [1−] node, whose output is iₜ
+        canvas.vline(at.input, at.write_row, at.lane - 1, weight("input"), "input")
+        canvas.hline(at.lane, at.forget, at.input - 3, weight("input"), "input")
+    else:
+        canvas.vline(at.input, at.write_row, at.box_row, weight("input"), "input")
+    canvas.hline(at.write_row, at.input, at.candidate, weight("input"), "input")
+    canvas.vline(at.candidate, at.write_row, at.box_row, weight("candidate"), "candidate")
+    canvas.vline(at.output, at.out_row, at.box_row, weight("output"), "output")
+    canvas.hline(at.out_row, at.output, at.tanh, weight("output"), "output")
     # z runs along the bottom and feeds every block from below.
-    canvas.hline(at.bus, cell_len("hₜ₋₁ "), at.concat - 2, options.weight("concat"), "concat")
-    canvas.hline(at.bus, at.concat + 2, at.output, options.weight("concat"), "concat")
-    canvas.vline(at.concat, at.bus, at.bus + at.kx + 1, options.weight("concat"), "concat")
+    canvas.hline(at.bus, cell_len("hₜ₋₁ "), at.concat - 2, weight("concat"), "concat")
+    canvas.hline(at.bus, at.concat + 2, at.output, weight("concat"), "concat")
+    canvas.vline(at.concat, at.bus, at.bus + at.x_lines + 1, weight("concat"), "concat")
     for gate, column in at.gates:
-        canvas.vline(column, at.box_row + 2, at.bus, options.weight(gate), gate)
+        canvas.vline(column, at.box_row + at.box_height - 1, at.bus, weight(gate), gate)
 
 
-def _draw_boxes(canvas: Canvas, at: _Layout, options: DiagramOptions) -> None:
+def _draw_peepholes(canvas: Canvas, at: LSTMLayout, options: DiagramOptions) -> None:
+    """Cₜ₋₁ drops from the cell-state line into σ_f and, over the lane, into σ_i; the new Cₜ into σ_o."""
+    weight, boxes = options.weight, at.parts.boxes
+    canvas.vline(at.trunk, 0, at.lane, weight("input"), "input")  # shared by both peepholes
+    canvas.vline(at.trunk, 0, at.entry, weight("forget"), "forget")
+    canvas.hline(at.entry, at.trunk, boxes["forget"].left(at.forget), weight("forget"), "forget")
+    down = boxes["input"].left(at.input) - 1
+    canvas.hline(at.lane, at.trunk, down, weight("input"), "input")  # crosses the fₜ wire
+    canvas.vline(down, at.lane, at.entry, weight("input"), "input")
+    canvas.hline(at.entry, down, down + 1, weight("input"), "input")
+    canvas.vline(at.tap, 0, at.entry, weight("output"), "output")
+    canvas.hline(at.entry, at.tap, boxes["output"].left(at.output), weight("output"), "output")
+
+
+def _draw_boxes(canvas: Canvas, at: LSTMLayout, options: DiagramOptions) -> None:
     for gate, column in at.gates:
-        label = "tanh" if gate == "candidate" else "σ"
-        right = column + 3 if label == "tanh" else column + 2
-        canvas.box(at.box_row, column - 2, at.box_row + 2, right, options.weight(gate), gate)
-        canvas.text(at.box_row + 1, column - 1 if label == "tanh" else column, label, gate, "node")
+        box = at.parts.boxes[gate]
+        left, right = box.left(column), box.right(column)
+        canvas.box(at.box_row, left, at.box_row + at.box_height - 1, right, options.weight(gate), gate)
+        for offset, line in enumerate(box.lines):
+            indent = (box.width - 2 - cell_len(line)) // 2
+            canvas.text(at.box_row + 1 + offset, left + 1 + indent, line, gate, "node")
 
 
-def _draw_nodes_and_blocks(canvas: Canvas, at: _Layout, blocks: dict[str, ValueBlock]) -> None:
-    canvas.text(0, 0, "Cₜ₋₁", "cell", "label")
+def _draw_nodes_and_blocks(canvas: Canvas, at: LSTMLayout, blocks: dict[str, ValueBlock]) -> None:
+    wires = at.parts.wires
+    canvas.text(0, 0, LEFT_LABEL.strip(), "cell", "label")
     canvas.text(0, at.forget, "⊗", "cell", "node")
     canvas.text(0, at.candidate, "⊕", "cell", "node")
     canvas.text(0, at.arrow, "► Cₜ", "cell", "label")
     canvas.text(at.write_row, at.candidate, "⊗", "cell", "node")
-    canvas.text(1, at.tanh - 2, "(tanh)", "hidden", "node")
+    node = at.parts.tanh_node
+    canvas.text(1, at.tanh - (cell_len(node) - 1) // 2, node, "hidden", "node")
     canvas.text(at.out_row, at.tanh, "⊗", "hidden", "node")
-    canvas.text(at.out_row, at.arrow, "► hₜ", "hidden", "label")
+    canvas.text(at.out_row, at.arrow, "► hₜ", wires["h"], "label")
     canvas.text(at.bus, 0, "hₜ₋₁", "concat", "label")
     canvas.text(at.bus, at.concat - 1, "[;]", "concat", "node")
-    canvas.text(at.bus, at.concat + 2, at.z_label, "concat", "label")
+    canvas.text(at.bus, at.concat + 2, Z_LABEL, "concat", "label")
+    if at.parts.coupled:
+        canvas.text(at.lane, at.input - 2, "[1−]", "input", "node")
+    if at.parts.cell_clip:
+        canvas.text(0, at.clip_node, at.parts.cell_clip, "cell", "node")
+    if at.parts.projection:
+        canvas.text(at.out_row, at.proj_node, at.parts.projection, "projection", "node")
 
     def put(name: str, row: int, column: int, labelled: bool = True) -> None:
         block = blocks[name]
         if labelled:
-            canvas.text(row, column, block.label, WIRES[name], "label")
+            canvas.text(row, column, block.label, wires[name], "label")
             row += 1
         for offset, (text, style) in enumerate(block.lines):
-            canvas.text(row + offset, column, text, WIRES[name], style or "value")
+            canvas.text(row + offset, column, text, wires[name], style or "value")
 
     put("c_prev", 1, 0, labelled=False)
     put("keep", 1, at.forget + 2)
@@ -153,7 +231,15 @@ def _draw_nodes_and_blocks(canvas: Canvas, at: _Layout, blocks: dict[str, ValueB
     put("c", 1, at.right, labelled=False)
     put("c_tanh", 2, at.tanh + 2)
     put("h", at.out_row + 1, at.right, labelled=False)
-    for gate, column in at.gates:
-        put(f"{gate}.act", at.band, column + 2)
+    for gate in ("forget", "input", "candidate", "output"):
+        put(f"{gate}.act", at.band, getattr(at, gate) + 2)
     put("h_prev", at.bus + 1, 0, labelled=False)
     put("x", at.bus + 1, at.concat + 2)
+    if at.parts.peephole:
+        put("forget.peephole", 1, at.trunk + 2)
+        put("input.peephole", at.band, at.trunk + 2)
+        put("output.peephole", 1, at.tap + 2)
+    if at.parts.cell_clip:
+        put("c_unclipped", 1, at.unclipped)
+    if at.parts.projection:
+        put("h_unprojected", at.out_row + 1, at.unprojected)

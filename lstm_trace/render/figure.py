@@ -17,8 +17,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
-from ..stages import QUANTITIES, STAGE_NAMES
+from ..stages import QUANTITIES, STAGE_NAMES, Layout, layout_for
 from ..trace import StepTrace
+from ..variants.options import PLAIN, CellOptions
 from .canvas import HEAVY, LIGHT, Canvas, Cell
 from .numbers import format_number, style_for
 
@@ -34,6 +35,12 @@ class DiagramOptions:
     precision: int = 4
     highlight: str | None = None  # a stage name from stages.py
     revealed: frozenset[str] | None = None  # stages whose values are drawn; None: every stage
+    cell: CellOptions | None = None  # the trace's cell (variant and options); `diagram_view` fills it in
+
+    @property
+    def layout(self) -> Layout:
+        """The registry of the cell drawn: stage names, symbols, equations."""
+        return layout_for(self.cell or PLAIN)
 
     def weight(self, stage: str) -> int:
         """Heavy lines for the highlighted stage: it shows without colour too."""
@@ -43,9 +50,9 @@ class DiagramOptions:
         return self.revealed is None or stage in self.revealed
 
 
-def stages_up_to(stage: str) -> frozenset[str]:
-    """The stages computed once `stage` is done, in the registry's order."""
-    return frozenset(STAGE_NAMES[: STAGE_NAMES.index(stage) + 1])
+def stages_up_to(stage: str, names: tuple[str, ...] = STAGE_NAMES) -> frozenset[str]:
+    """The stages computed once `stage` is done, in the registry's order (a variant's: `layout.stage_names`)."""
+    return frozenset(names[: names.index(stage) + 1])
 
 
 @dataclass(frozen=True)
@@ -60,11 +67,15 @@ class ValueBlock:
         return max([cell_len(self.label), *(cell_len(text) for text, _ in self.lines)])
 
 
-def value_block(step: StepTrace, name: str, precision: int, shown: bool, label: str | None = None) -> ValueBlock:
-    """The values of quantity `name` (every unit, or a summary beyond MAX_LISTED); dots until `shown`."""
+def value_block(
+    step: StepTrace, name: str, precision: int, shown: bool, label: str | None = None, quantities=QUANTITIES
+) -> ValueBlock:
+    """The values of quantity `name` (every unit, or a summary beyond MAX_LISTED); dots until `shown`.
+
+    `quantities` is the registry of the cell drawn (`layout.quantities`): its symbols label the wires."""
     values = step[name]
-    kind = QUANTITIES[name].kind
-    label = QUANTITIES[name].symbol if label is None else label
+    kind = quantities[name].kind
+    label = quantities[name].symbol if label is None else label
     if len(values) <= MAX_LISTED:
         rows = [(format_number(float(v), precision), style_for(float(v), kind)) for v in values]
     else:
@@ -91,7 +102,9 @@ class CellFigure:
     def __init__(self, step: StepTrace, options: DiagramOptions) -> None:
         self.step, self.options = step, options
 
-    def draw(self, precision: int) -> Canvas:
+    gaps: tuple[int, ...] = (2,)  # columns between a block of values and the next wire; a figure may list tighter ones
+
+    def draw(self, precision: int, gap: int = 2) -> Canvas:
         raise NotImplementedError
 
     def caption(self) -> Text:
@@ -109,13 +122,15 @@ class CellFigure:
         return self.fit(width).to_text(self.style)
 
     def fit(self, width: int) -> Canvas:
-        """The highest precision (up to the asked one) whose drawing fits in `width` columns,
-        else the narrowest drawing (cropped on screen rather than wrapped into a mess)."""
+        """The highest precision (up to the asked one) whose drawing fits in `width` columns, with the
+        figure's usual gaps, then with its tighter ones; else the narrowest drawing (cropped on screen
+        rather than wrapped into a mess)."""
         canvases = []
-        for precision in range(max(self.options.precision, 1), 0, -1):
-            canvases.append(self.draw(precision))
-            if canvases[-1].columns <= width:
-                return canvases[-1]
+        for gap in self.gaps:
+            for precision in range(max(self.options.precision, 1), 0, -1):
+                canvases.append(self.draw(precision, gap))
+                if canvases[-1].columns <= width:
+                    return canvases[-1]
         return min(canvases, key=lambda canvas: canvas.columns)
 
     def style(self, cell: Cell) -> str:

@@ -6,7 +6,7 @@ from rich.console import RenderableType
 from rich.rule import Rule
 from rich.text import Text
 
-from ..stages import STAGE_BY_NAME, STAGE_NAMES
+from ..stages import PLAIN_LAYOUT, Layout, layout_for
 from ..trace import StepTrace, Trace
 from ..walk import KEY_HELP, Command, KEYS
 from .diagram import DiagramOptions, diagram_view, stages_up_to
@@ -15,22 +15,24 @@ from .tables import TableOptions, stage_view
 
 
 def stage_screen(trace: Trace, step: StepTrace, stage_name: str, options: TableOptions) -> list[RenderableType]:
-    stage = STAGE_BY_NAME[stage_name]
-    number = STAGE_NAMES.index(stage_name) + 1
-    diagram = DiagramOptions(options.precision, highlight=stage_name, revealed=stages_up_to(stage_name))
+    layout = layout_for(trace.cell)  # the stages of the trace's cell: plain, a variant, or the GRU
+    stage = layout.stage_by_name[stage_name]
+    names = layout.stage_names
+    revealed = stages_up_to(stage_name, names)
+    diagram = DiagramOptions(options.precision, highlight=stage_name, revealed=revealed)
     return [
-        Rule(Text(f"Stage {number} of {len(STAGE_NAMES)}: {stage.title}", style="bold"), align="left"),
+        Rule(Text(f"Stage {names.index(stage_name) + 1} of {len(names)}: {stage.title}", style="bold"), align="left"),
         diagram_view(trace, diagram, step),
         Text(""),
-        stage_view(stage, step, options),
-        two_lines(stage_name),
+        stage_view(stage, step, options, layout.quantities),
+        two_lines(stage_name, layout),
     ]
 
 
-def two_lines(stage_name: str) -> Text:
+def two_lines(stage_name: str, layout: Layout = PLAIN_LAYOUT) -> Text:
     """Why the stage exists and the mistake it clears up, first sentence of each, from the registry.
     (The table above already ends with the stage's one-line summary.)"""
-    stage = STAGE_BY_NAME[stage_name]
+    stage = layout.stage_by_name[stage_name]
     return Text.assemble(
         ("Why: ", "bold"), _first_sentence(stage.why), "\n", ("Watch out: ", "bold yellow"), _first_sentence(stage.misconception)
     )
@@ -41,18 +43,25 @@ def _first_sentence(paragraph: str) -> str:
 
 
 def summary_screen(trace: Trace, step: StepTrace, options: TableOptions) -> list[RenderableType]:
+    """The figure with every value, then Cₜ and hₜ (hₜ alone for a GRU, which has no cell state)."""
+    layout = layout_for(trace.cell)
     fits = options.max_rows is None or step.hidden_size <= options.max_rows
+    last = layout.stages[-1]  # hₜ's stage: hidden, or the projection
+    if trace.cell.has_cell_state:
+        closing = "Cₜ is the memory carried to the next step; hₜ is this step's output and the next step's hₜ₋₁."
+    else:
+        closing = "hₜ is the GRU's whole memory: this step's output and the next step's hₜ₋₁ (there is no Cₜ)."
     return [
         Rule(Text("Summary: the step is done", style="bold"), align="left"),
         diagram_view(trace, DiagramOptions(options.precision), step),
         Text(""),
-        result(step, options.precision) if fits else stage_view(STAGE_BY_NAME["hidden"], step, options),
-        Text("Cₜ is the memory carried to the next step; hₜ is this step's output and the next step's hₜ₋₁."),
+        result(step, options.precision) if fits else stage_view(last, step, options, layout.quantities),
+        Text(closing),
     ]
 
 
-def key_line(stage_name: str | None) -> Text:
-    where = f"{STAGE_BY_NAME[stage_name].title}" if stage_name else "Summary (Enter or q finishes)"
+def key_line(stage_name: str | None, layout: Layout = PLAIN_LAYOUT) -> Text:
+    where = f"{layout.stage_by_name[stage_name].title}" if stage_name else "Summary (Enter or q finishes)"
     return Text.assemble((f"[{where}] ", "bold"), (KEY_HELP, "dim"))
 
 
