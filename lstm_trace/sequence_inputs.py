@@ -56,8 +56,6 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
     if request.dtype not in DTYPES:
         raise UsageError(f"--dtype {request.dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
     request.cell.check()
-    if request.cell.variant == "gru" and request.c is not None:
-        raise UsageError("--c sets C_0, but a GRU has no cell state: its whole memory is h. Drop --c.")
     scenario = load_scenario(request.preset) if request.preset else None
     h = parse_state(request.h, "--h") if request.h is not None else (scenario.h if scenario else None)
     c = parse_state(request.c, "--c") if request.c is not None else (scenario.c if scenario else None)
@@ -68,6 +66,8 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         raise UsageError(f"--hidden-size is {request.hidden_size}; it must be between 1 and {MAX_SIZE}.")
 
     cells, provenance, stacked, cell = _cells(request, scenario, hidden_size, I)
+    if not cell.has_cell_state and request.c is not None:
+        raise UsageError("--c sets C_0, but a GRU has no cell state: its whole memory is h. Drop --c.")
     keys = sorted(cells, key=lambda key: (key[0], DIRECTIONS.index(key[1])))  # the order they run in
     cells = {key: cells[key].astype(request.dtype) for key in keys}
     first = cells[keys[0]]
