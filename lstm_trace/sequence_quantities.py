@@ -4,9 +4,8 @@ The plain LSTM's are the ones `run` has always shown. A variant of the LSTM show
 the same (cifg's input gate, 1 - f, has no pre-activation of its own to saturate).
 A GRU has no forget gate and no cell state; its update gate plays the forget gate's
 part: h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}, so z > 0.9 keeps (most of) the old state
-("remembering") and z < 0.1 replaces it by the new state n ("forgetting"). Its h is
-bounded by 1 (a mix of tanh values and h_0), so "C grows steadily" has no GRU twin
-and is left out.
+("remembering") and z < 0.1 replaces it by the new state n ("forgetting"). It has no
+cell state, so "C grows steadily" has no GRU twin and is left out.
 """
 
 from __future__ import annotations
