@@ -127,9 +127,7 @@ def run_stack(
     dtype = next(iter(cells.values())).dtype
     stream = open_stream(cells, xs.astype(dtype), h0.astype(dtype), None if c0 is None else c0.astype(dtype),
                          chunk_steps=None, cell=cell)  # fmt: skip
-    traces = {}
-    for chunk in stream:  # chunk_steps=None: one chunk per cell, owning its arrays
-        traces[(chunk.layer if chunk.layer is not None else 0, chunk.direction)] = chunk
+    traces = {(chunk.layer, chunk.direction): chunk for chunk in stream}  # chunk_steps=None: a chunk per cell
     unbatch = (lambda state: state) if batched else (lambda state: state[:, 0])  # noqa: E731
     return StackRun(
         output=pytorch_layout(stream.output, batched, batch_first),

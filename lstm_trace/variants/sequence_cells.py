@@ -13,7 +13,7 @@ from typing import Collection, Mapping
 
 from ..errors import DataError, UsageError
 from ..weights.cell_options import options_text
-from .from_weights import cell_for_weights
+from .from_weights import cell_for_weights, given_fields
 from .inputs import _preset, _preset_hidden_size, _scenario_weights
 from .options import CellOptions
 from .step import check_weights_fit
@@ -57,6 +57,4 @@ def cell_for_file(cells: Mapping, requested: CellOptions, given: Collection[str]
 
 
 def _fields(cell: CellOptions) -> dict:
-    from .from_weights import given_fields
-
     return {name: getattr(cell, name) for name in sorted(given_fields(cell))}

@@ -80,7 +80,7 @@ def _activate(a: dict, k: int, name: str, activation, clip: float | None) -> np.
 
 
 def _allocate(cell: CellOptions, weights: GRUWeights, S: int, B: int) -> dict[str, np.ndarray]:
-    H, I, dtype = weights.hidden_size, weights.input_size, weights.dtype
+    H, dtype = weights.hidden_size, weights.dtype
     biases = {**{f"{g}.bias": weights.b[g] for g in GRU_GATES}, "new.bias_h": weights.b_hn}
     arrays: dict[str, np.ndarray] = {}
     for name in stored_variant_quantities(cell):
