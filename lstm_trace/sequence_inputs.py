@@ -2,7 +2,8 @@
 
 Weights and presets resolve as in `step`. A weights file that holds several cells
 (layers and/or two directions, found by `weights.read_weight_cells`) runs as a whole
-stack, unless --layer/--direction pick one cell.
+stack, unless --layer/--direction pick one cell. The cell is the plain LSTM unless
+the options or the file say otherwise (`variants/sequence_cells.py`).
 """
 
 from __future__ import annotations
@@ -17,19 +18,19 @@ from .scenarios import load_scenario, scenario_weights
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
 from .tracer import MAX_SIZE
+from .variants.options import PLAIN, CellOptions
 from .vectors import parse_vector
 from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
-from .weights.cell_options import cell_kind, implied_options, options_text
 from .weights.cells import select_key
 
 
 @dataclass(frozen=True)
 class SequenceInputs:
-    cells: dict[CellKey, LSTMWeights]  # in the dtype asked for
+    cells: dict[CellKey, LSTMWeights]  # in the dtype asked for (GRUWeights for a GRU)
     xs: np.ndarray  # (T, B, I), time-major whatever the input layout was
-    h0: np.ndarray  # (number of cells, B, H)
-    c0: np.ndarray
-    info: SequenceInfo
+    h0: np.ndarray  # (number of cells, B, H), or (cells, B, P) with a projection
+    c0: np.ndarray | None  # None for a GRU
+    info: SequenceInfo  # info.cell: the cell that runs
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,14 @@ class SequenceRequest:
     layer: str | None = None
     direction: str | None = None
     batch_first: bool = False
+    cell: CellOptions = PLAIN  # the cell options given (a weights file may imply more)
+    given_options: frozenset[str] | None = None  # CellOptions fields typed on the command line; None: cell's own
 
 
 def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
     if request.dtype not in DTYPES:
         raise UsageError(f"--dtype {request.dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
+    request.cell.check()
     scenario = load_scenario(request.preset) if request.preset else None
     h = parse_state(request.h, "--h") if request.h is not None else (scenario.h if scenario else None)
     c = parse_state(request.c, "--c") if request.c is not None else (scenario.c if scenario else None)
@@ -61,23 +65,32 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
     if request.hidden_size is not None and not 1 <= request.hidden_size <= MAX_SIZE:
         raise UsageError(f"--hidden-size is {request.hidden_size}; it must be between 1 and {MAX_SIZE}.")
 
-    cells, provenance, stacked = _cells(request, scenario, hidden_size, I)
+    cells, provenance, stacked, cell = _cells(request, scenario, hidden_size, I)
+    if not cell.has_cell_state and request.c is not None:
+        raise UsageError("--c sets C_0, but a GRU has no cell state: its whole memory is h. Drop --c.")
     keys = sorted(cells, key=lambda key: (key[0], DIRECTIONS.index(key[1])))  # the order they run in
     cells = {key: cells[key].astype(request.dtype) for key in keys}
     first = cells[keys[0]]
     if first.input_size != I:
+        block = "W_r" if cell.variant == "gru" else "W_f"
         raise UsageError(
             f"--xs has {I} values per step (shape {shape_text(request.xs.shape)}), but the weights "
-            f"({first.source}) have input size I = {first.input_size}: W_f has shape "
-            f"{shape_text(first.W['forget'].shape)}, so every step needs {first.input_size} values."
+            f"({first.source}) have input size I = {first.input_size}: {block} has shape "
+            f"{shape_text(next(iter(first.W.values())).shape)}, so every step needs {first.input_size} values."
         )
-    layout = stack_layout(cells) if len(cells) > 1 else StackLayout(1, (keys[0][1],), first.hidden_size, I)
+    layout = (stack_layout(cells) if len(cells) > 1
+              else StackLayout(1, (keys[0][1],), first.hidden_size, I, first.h_size))  # fmt: skip
     notes = []
     states = []
-    for name, option, state in (("h_0", "--h", h), ("c_0", "--c", c)):
+    for name, option, state, size in (("h_0", "--h", h, layout.h_size), ("c_0", "--c", c, layout.hidden_size)):
+        if name == "c_0" and not cell.has_cell_state:
+            if state is not None:
+                notes.append("The preset's C_0 is not used: a GRU has no cell state.")
+            states.append(None)
+            continue
         if state is None:
             notes.append(f"{name} was not given, so it is assumed to be zeros.")
-        states.append(_states(layout, state, B, option).astype(request.dtype))
+        states.append(_states(layout, state, B, option, size).astype(request.dtype))
     info = SequenceInfo(
         hidden_size=first.hidden_size,
         input_size=I,
@@ -91,6 +104,7 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         stacked=stacked,
         title=f"{scenario.title} (preset {scenario.name})" if scenario else None,
         notes=tuple(notes),
+        cell=cell,
     )
     return SequenceInputs(cells=cells, xs=xs.astype(request.dtype, copy=False), h0=states[0], c0=states[1], info=info)
 
@@ -102,46 +116,51 @@ def _time_major(xs: np.ndarray, batch_first: bool) -> np.ndarray:
 
 
 def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_size: int):
-    """({key: weights}, the trace's "weights" block, whether steps should name their cell)."""
+    """({key: weights}, the trace's "weights" block, whether steps should name their cell, the cell that runs)."""
+    cell = request.cell
     if request.weights is None and scenario is not None:
-        weights = scenario_weights(scenario)
-        return {(0, "forward"): weights}, dict(weights.provenance), False
+        if cell.is_plain:
+            weights = scenario_weights(scenario)
+        else:
+            from .variants.sequence_cells import scenario_weights as variant_scenario_weights
+
+            weights = variant_scenario_weights(cell, scenario, request.hidden_size)
+        return {(0, "forward"): weights}, dict(weights.provenance), False, cell
     spec = request.weights or "identity"
     if spec in PRESET_NAMES:
-        if hidden_size is None:
-            raise UsageError(
-                f"The '{spec}' weights preset is made to fit the inputs, so it needs the hidden size: "
-                f"give --h (H = its length) or --hidden-size H."
-            )
-        weights = load_weights(spec, hidden_size, input_size, request.seed)
-        return {(0, "forward"): weights}, dict(weights.provenance), False
+        if cell.is_plain:
+            if hidden_size is None:
+                raise UsageError(
+                    f"The '{spec}' weights preset is made to fit the inputs, so it needs the hidden size: "
+                    f"give --h (H = its length) or --hidden-size H."
+                )
+            weights = load_weights(spec, hidden_size, input_size, request.seed)
+        else:
+            from .variants.sequence_cells import preset_weights
+
+            size = request.hidden_size if cell.proj_size is not None else hidden_size  # h has P entries, not H
+            weights = preset_weights(cell, spec, size, input_size, request.seed)
+        return {(0, "forward"): weights}, dict(weights.provenance), False, cell
     found = read_weight_cells(Path(spec))
-    _check_plain(found)
     picked = request.layer is not None or request.direction is not None
     if picked or len(found.cells) == 1:
         key = select_key(found, request.layer, request.direction)
-        return {key: found.cells[key]}, dict(found.cells[key].provenance), len(found.cells) > 1 or picked
-    layout = stack_layout(found.cells)
-    provenance = {
-        "source": str(found.path),
-        "framework": found.framework,
-        "description": f"{layout.layers} layer(s), {' and '.join(layout.directions)}: run as a stack like torch.nn.LSTM",
-    }
-    if found.notes:
-        provenance["notes"] = list(found.notes)
-    return dict(found.cells), provenance, True
+        cells = {key: found.cells[key]}
+        provenance, stacked = dict(found.cells[key].provenance), len(found.cells) > 1 or picked
+    else:
+        layout = stack_layout(found.cells)
+        provenance = {
+            "source": str(found.path),
+            "framework": found.framework,
+            "description": f"{layout.layers} layer(s), {' and '.join(layout.directions)}: run as a stack like "
+            f"torch.nn.{'GRU' if found.kind == 'GRU' else 'LSTM'}",
+        }
+        if found.notes:
+            provenance["notes"] = list(found.notes)
+        cells, stacked = dict(found.cells), True
+    from .variants.sequence_cells import cell_for_file  # reads what the file implies; light next to reading it
 
-
-def _check_plain(found) -> None:
-    """`run` computes the plain LSTM; a file whose cells compute something else is refused, not approximated."""
-    for (layer, direction), weights in sorted(found.cells.items()):
-        options = implied_options(weights)
-        if options:
-            raise DataError(
-                f"'{found.path}' holds a cell that is not the plain LSTM: {cell_kind(weights)} (layer {layer}, "
-                f"{direction}; {options_text(options)}). `run` traces the plain LSTM only and will not compute "
-                f"something else in its place; `lstm-trace step --weights {found.path}` traces one step of that cell."
-            )
+    return cells, provenance, stacked, cell_for_file(cells, cell, request.given_options, str(found.path))
 
 
 def parse_state(text: str, option: str) -> np.ndarray:
@@ -168,9 +187,11 @@ def parse_state(text: str, option: str) -> np.ndarray:
     return loaded.astype(np.float64)
 
 
-def _states(layout: StackLayout, state: np.ndarray | None, batch: int, option: str) -> np.ndarray:
-    """(cells, B, H): a vector (H,) applies to every cell and every sequence."""
-    H = layout.hidden_size
+def _states(layout: StackLayout, state: np.ndarray | None, batch: int, option: str, size: int | None = None
+            ) -> np.ndarray:  # fmt: skip
+    """(cells, B, H): a vector (H,) applies to every cell and every sequence. `size` replaces H for
+    h of a projected LSTM (P entries)."""
+    H = size or layout.hidden_size
     if state is not None and state.ndim == 1:
         if state.shape != (H,):
             raise UsageError(
@@ -178,4 +199,4 @@ def _states(layout: StackLayout, state: np.ndarray | None, batch: int, option: s
                 f"{option} must have {H} values (or shape (cells, H) / (cells, B, H) from a .npy)."
             )
         state = np.broadcast_to(state, (len(layout.keys), H))
-    return initial_states(layout, state, batch, option)
+    return initial_states(layout, state, batch, option, H)

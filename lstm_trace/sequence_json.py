@@ -14,6 +14,11 @@ cell by cell (layer by layer, forward first), step by step, batch element by bat
 element. The document ends with "outputs": {"output", "h_n", "c_n"}, laid out as
 torch.nn.LSTM returns them.
 
+A variant's trace says so as a step trace does: `"variant"` and `"cell_options"` in
+the header, and steps of the variant's step shape (`stages.layout_for(cell)`: a
+GRU's steps have reset, update, new and no cell state; its "outputs" have no "c_n",
+as torch.nn.GRU returns none; with a projection h, h_prev and h_n have P entries).
+
 JSON Lines: line 1 is the header, then one step per line, written as computed, so
 memory stays bounded for any T; "outputs" are left out (they are the steps' "h").
 `sequence_reader.py` reads both back.
@@ -28,7 +33,7 @@ import numpy as np
 from .serializer import pick_codec
 from .sequence_trace import SequenceInfo, SequenceTrace
 from .stack import pytorch_layout
-from .stages import QUANTITIES
+from .stages import layout_for
 from .trace_json import FORMAT
 
 STEP_ORDER = "cell (layer, forward before reverse), then step as computed (t = T first in reverse), then b"
@@ -43,7 +48,8 @@ def header_dict(info: SequenceInfo) -> dict[str, Any]:
         "title": info.title,
         "notes": list(info.notes),
         "weights": dict(info.weights),
-        "variant": "lstm",  # the sequence engine runs the plain cell
+        "variant": info.cell.variant,
+        "cell_options": info.cell.to_dict(),
         "sequence_length": info.sequence_length,
         "batch_size": info.batch_size,
         "batch_first": info.batch_first,
@@ -61,19 +67,21 @@ def header_dict(info: SequenceInfo) -> dict[str, Any]:
 
 def step_records(chunk: SequenceTrace, info: SequenceInfo) -> Iterator[dict[str, Any]]:
     """The chunk's steps as JSON-ready objects holding NumPy vectors."""
-    arrays = {name: chunk[name] for name in QUANTITIES if not name.endswith(".bias")}  # (S, B, size)
+    quantities = layout_for(info.cell).quantities  # QUANTITIES for the plain cell
+    constant = tuple(name for name in quantities if name.endswith((".bias", ".bias_h", ".forget_bias")))
+    arrays = {name: chunk[name] for name in quantities if name not in constant}  # (S, B, size)
     if chunk.batch_size > 1:  # the engine's (S, B, size) arrays are views with B innermost: copy once per chunk
         arrays = {name: np.ascontiguousarray(values) for name, values in arrays.items()}
-    biases = {name: chunk.arrays[name][0, 0] for name in QUANTITIES if name.endswith(".bias") and name in chunk.arrays}
+    biases = {name: chunk.arrays[name][0, 0] for name in constant if name in chunk.arrays}
     cell = {"layer": chunk.layer, "direction": chunk.direction} if info.stacked else {}
     for k, t in enumerate(chunk.times.tolist()):
         for b in range(chunk.batch_size):
             record: dict[str, Any] = {"t": t, **cell}
             if info.batch_size is not None:
                 record["b"] = b
-            for name in QUANTITIES:
+            for name in quantities:
                 head, _, part = name.partition(".")
-                value = biases.get(name) if part == "bias" else arrays[name][k, b]
+                value = biases.get(name) if name in constant else arrays[name][k, b]
                 if value is None:
                     continue
                 if part:
@@ -83,14 +91,15 @@ def step_records(chunk: SequenceTrace, info: SequenceInfo) -> Iterator[dict[str,
             yield record
 
 
-def outputs_dict(output: np.ndarray, h_n: np.ndarray, c_n: np.ndarray, info: SequenceInfo) -> dict[str, np.ndarray]:
-    """The final outputs as torch.nn.LSTM lays them out; output (T, B, D·H) and h_n, c_n (cells, B, H) in."""
+def outputs_dict(output: np.ndarray, h_n: np.ndarray, c_n: np.ndarray | None, info: SequenceInfo
+                 ) -> dict[str, np.ndarray]:  # fmt: skip
+    """The final outputs as torch.nn.LSTM lays them out; output (T, B, D·H) and h_n, c_n (cells, B, H) in.
+    A GRU has no c_n (None), as torch.nn.GRU returns none."""
     batched = info.batch_size is not None
-    return {
-        "output": pytorch_layout(output, batched, info.batch_first),
-        "h_n": h_n if batched else h_n[:, 0],
-        "c_n": c_n if batched else c_n[:, 0],
-    }
+    outputs = {"output": pytorch_layout(output, batched, info.batch_first), "h_n": h_n if batched else h_n[:, 0]}
+    if c_n is not None:
+        outputs["c_n"] = c_n if batched else c_n[:, 0]
+    return outputs
 
 
 class TraceWriter:

@@ -18,7 +18,7 @@ from .errors import DataError, UsageError
 from .serializer import pick_codec
 from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace, from_steps
 from .trace import Trace
-from .trace_json import FORMAT, step_from_dict, trace_from_dict
+from .trace_json import FORMAT, _cell_options, step_from_dict, trace_from_dict
 from .weights import DTYPES
 
 
@@ -138,6 +138,7 @@ def info_from_header(content: dict[str, Any], origin: str) -> SequenceInfo:
         stacked=stacked,
         title=content.get("title"),
         notes=tuple(str(note) for note in content.get("notes", [])),
+        cell=_cell_options(content, origin),  # the plain LSTM for a header without "variant"
     )
 
 
@@ -168,16 +169,17 @@ def chunks_from_records(info: SequenceInfo, records: Iterable[Any], origin: str,
             raise DataError(f"In the {origin}, {where} names layer {found[0]!r}, direction {found[1]!r}, "
                             f"which the header's \"cells\" do not list.")  # fmt: skip
         if pending and (found != key or len(pending) == chunk_steps * B):
-            yield _chunk(pending, cells[key], B, origin)
+            yield _chunk(pending, cells[key], B, origin, info)
             pending = []
         key = found
         if info.batch_size is not None and record.get("b") != len(pending) % B:
             raise DataError(f"In the {origin}, {where} has \"b\": {record.get('b')!r}; expected {len(pending) % B} "
                             f"(steps list the batch elements 0..{B - 1} in turn).")  # fmt: skip
-        pending.append(step_from_dict(record, where, info.hidden_size, cells[key].input_size, info.dtype, origin))
+        pending.append(step_from_dict(record, where, info.hidden_size, cells[key].input_size, info.dtype, origin,
+                                      info.cell))  # fmt: skip
         counts[key] += 1
     if pending:
-        yield _chunk(pending, cells[key], B, origin)
+        yield _chunk(pending, cells[key], B, origin, info)
     for (layer, direction), count in counts.items():
         if count != T * B:
             cell = "" if layer is None else f" for layer {layer}, {direction}"
@@ -185,7 +187,11 @@ def chunks_from_records(info: SequenceInfo, records: Iterable[Any], origin: str,
                             f"so {T * B} were expected (is the file cut short?).")  # fmt: skip
 
 
-def _chunk(steps: list, cell: CellInfo, batch: int, origin: str) -> SequenceTrace:
+def _chunk(steps: list, cell: CellInfo, batch: int, origin: str, info: SequenceInfo) -> SequenceTrace:
     if len(steps) % batch:
         raise DataError(f"The {origin} ends a run of steps part-way through a batch of {batch}.")
-    return from_steps(steps, batch, cell.layer, cell.direction)
+    if info.cell.is_plain:
+        return from_steps(steps, batch, cell.layer, cell.direction)
+    from .variants.sequence_trace import variant_from_steps
+
+    return variant_from_steps(steps, batch, info.cell, cell.layer, cell.direction)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .sequence_quantities import PLAIN_QUANTITIES, sequence_quantities
 from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace
 from .summary import GateBehaviour, GateBehaviourAccumulator
 from .trace import StepTrace
 
-TABLE_QUANTITIES = ("forget.act", "input.act", "output.act", "c", "h")
+TABLE_QUANTITIES = PLAIN_QUANTITIES.table  # the plain LSTM's; a variant's come from `sequence_quantities`
 VALUES_UP_TO = 4  # up to this many units (or inputs) a row shows every value; beyond it mean, min, max
 
 
@@ -42,6 +43,7 @@ class StepTable:
     rows: list[StepRow | None]  # in time order; None stands for the elided middle
     x_values: bool  # rows hold every x value (else mean, min, max)
     unit_values: bool
+    names: tuple[str, ...] = TABLE_QUANTITIES  # the columns after t and x
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ class _CellCollector:
     def __init__(self, info: SequenceInfo, cell: CellInfo, plan: ReportPlan) -> None:
         self.cell, self.plan = cell, plan
         T, H = info.sequence_length, info.hidden_size
-        self.behaviour = GateBehaviourAccumulator(T, H, plan.batch_index, plan.heatmap_rows, plan.units or slice(None))
+        self.names = sequence_quantities(info.cell).table
+        self.behaviour = GateBehaviourAccumulator(T, H, plan.batch_index, plan.heatmap_rows, plan.units or slice(None),
+                                                  sequence_quantities(info.cell), info.h_size)  # fmt: skip
         self.layout = table_plan(T, plan.table_rows) if plan.with_table else []
         self.row_times = np.array([t for t in self.layout if t is not None], dtype=np.int64)
         self.rows: dict[int, StepRow] = {}
@@ -83,7 +87,7 @@ class _CellCollector:
                 t=t,
                 x=np.array(x if self.x_values else _spread(x), dtype=np.float64),
                 values={name: np.array(chunk[name][k, b] if self.unit_values else _spread(chunk[name][k, b]),
-                                       dtype=np.float64) for name in TABLE_QUANTITIES},  # fmt: skip
+                                       dtype=np.float64) for name in self.names},  # fmt: skip
             )
         wanted = np.flatnonzero(np.isin(chunk.times, self.detail_times))
         if wanted.size:
@@ -95,7 +99,7 @@ class _CellCollector:
         table = None
         if self.plan.with_table:
             rows = [None if t is None else self.rows[t] for t in self.layout]
-            table = StepTable(rows=rows, x_values=self.x_values, unit_values=self.unit_values)
+            table = StepTable(rows=rows, x_values=self.x_values, unit_values=self.unit_values, names=self.names)
         details = [self.details[t] for t in sorted(self.details)]
         return CellReport(cell=self.cell, behaviour=self.behaviour.result(), table=table, details=details)
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .stages import QUANTITIES
 from .trace import GATE_NAMES, GateTrace, StepTrace
+from .variants.options import PLAIN, CellOptions
 
 DIRECTIONS = ("forward", "reverse")
 
@@ -136,6 +137,12 @@ class SequenceInfo:
     stacked: bool = False  # the cells are layers/directions of a file, and steps say which
     title: str | None = None
     notes: tuple[str, ...] = ()
+    cell: CellOptions = PLAIN  # the cell every step runs: a variant's steps are its own step traces
+
+    @property
+    def h_size(self) -> int:
+        """The length of h: P with a projection, else H."""
+        return self.cell.proj_size or self.hidden_size
 
     @property
     def num_layers(self) -> int:

@@ -28,14 +28,19 @@ class StackLayout:
     directions: tuple[str, ...]  # ("forward",) or ("forward", "reverse")
     hidden_size: int
     input_size: int  # of layer 0
+    output_size: int | None = None  # the length of h: P with a projection (variants), else None for H
 
     @property
     def keys(self) -> list[CellKey]:
         """Every cell in the order PyTorch stacks their states: layer by layer, forward first."""
         return [(layer, direction) for layer in range(self.layers) for direction in self.directions]
 
+    @property
+    def h_size(self) -> int:
+        return self.output_size or self.hidden_size
+
     def layer_input_size(self, layer: int) -> int:
-        return self.input_size if layer == 0 else len(self.directions) * self.hidden_size
+        return self.input_size if layer == 0 else len(self.directions) * self.h_size
 
 
 def stack_layout(cells: Mapping[CellKey, LSTMWeights]) -> StackLayout:
@@ -52,14 +57,15 @@ def stack_layout(cells: Mapping[CellKey, LSTMWeights]) -> StackLayout:
             f"with the directions {' and '.join(directions)}."
         )
     first = cells[(0, "forward")]
-    layout = StackLayout(layers, directions, first.hidden_size, first.input_size)
+    layout = StackLayout(layers, directions, first.hidden_size, first.input_size, first.h_size)
     for (layer, direction), weights in sorted(cells.items()):
         want = (layout.hidden_size, layout.layer_input_size(layer))
         if (weights.hidden_size, weights.input_size) != want:
             raise DataError(
                 f"The cell of layer {layer}, {direction} has H = {weights.hidden_size}, I = {weights.input_size}; "
                 f"in this stack it must have H = {want[0]} and I = {want[1]} "
-                f"(layer 0 reads the input; a later layer reads the {len(directions)}×H outputs below it)."
+                f"(layer 0 reads the input; a later layer reads the {len(directions)}×{'P' if layout.h_size != layout.hidden_size else 'H'} "
+                f"outputs below it)."
             )
     return layout
 
@@ -123,31 +129,36 @@ class StackStream:
     the chunk size plus one layer's output sequence, whatever T is.
     """
 
-    def __init__(self, cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
-                 chunk_steps: int = 1024) -> None:  # fmt: skip
-        """xs (T, B, I) and h0, c0 (L·D, B, H), already checked."""
+    def __init__(self, cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
+                 chunk_steps: int | None = 1024, cell=None) -> None:  # fmt: skip
+        """xs (T, B, I), h0 (L·D, B, P) and c0 (L·D, B, H) (None for a GRU), already checked.
+        `cell` (a variants.CellOptions) picks the engine: the fast plain one when None or plain."""
         self.cells, self.layout = cells, stack_layout(cells)
         self.xs, self.h0, self.c0, self.chunk_steps = xs, h0, c0, chunk_steps
+        self.engine = engine_for(cell)
         self.output: np.ndarray | None = None
         dtype = cells[(0, "forward")].dtype
         self.h_n = np.empty_like(h0, dtype=dtype)
-        self.c_n = np.empty_like(c0, dtype=dtype)
+        self.c_n = None if c0 is None else np.empty_like(c0, dtype=dtype)
 
     def __iter__(self) -> Iterator[SequenceTrace]:
-        layout, H = self.layout, self.layout.hidden_size
+        layout, H = self.layout, self.layout.h_size
         layer_input = self.xs
         T, B = self.xs.shape[:2]
         for layer in range(layout.layers):
             layer_output = np.empty((T, B, len(layout.directions) * H), layer_input.dtype)
             for d, direction in enumerate(layout.directions):
                 index = layer * len(layout.directions) + d
-                chunks = trace_cell_chunks(
-                    self.cells[(layer, direction)], layer_input, self.h0[index], self.c0[index],
+                chunks = self.engine(
+                    self.cells[(layer, direction)], layer_input, self.h0[index],
+                    None if self.c0 is None else self.c0[index],
                     reverse=direction == "reverse", chunk_steps=self.chunk_steps, layer=layer,
                 )  # fmt: skip
                 for chunk in chunks:
                     layer_output[chunk.times - 1, :, d * H : (d + 1) * H] = chunk["h"]
-                    self.h_n[index], self.c_n[index] = chunk["h"][-1], chunk["c"][-1]
+                    self.h_n[index] = chunk["h"][-1]
+                    if self.c_n is not None:
+                        self.c_n[index] = chunk["c"][-1]
                     yield chunk
             layer_input = layer_output
         self.output = layer_input
@@ -173,9 +184,11 @@ def pytorch_layout(outputs: np.ndarray, batched: bool, batch_first: bool) -> np.
     return outputs.transpose(1, 0, 2) if batch_first else outputs
 
 
-def initial_states(layout: StackLayout, state: np.ndarray | None, batch: int, name: str) -> np.ndarray:
-    """An initial state as (L·D, B, H): zeros when omitted; (L·D, H) applies to every sequence."""
-    cells, H = len(layout.keys), layout.hidden_size
+def initial_states(layout: StackLayout, state: np.ndarray | None, batch: int, name: str,
+                   size: int | None = None) -> np.ndarray:  # fmt: skip
+    """An initial state as (L·D, B, H): zeros when omitted; (L·D, H) applies to every sequence.
+    `size` is the state's length when it is not H (h of a projected LSTM has P entries)."""
+    cells, H = len(layout.keys), size or layout.hidden_size
     if state is None:
         return np.zeros((cells, batch, H))
     state = np.asarray(state, dtype=np.float64)
@@ -194,38 +207,53 @@ class CellStream:
     """One cell on its own, with the same interface as `StackStream`: the cell a user picked
     with --layer/--direction. A reverse cell still reads the sequence backwards."""
 
-    def __init__(self, key: CellKey, weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
-                 chunk_steps: int = 1024, label_layer: bool = True, keep_output: bool = True) -> None:  # fmt: skip
-        """xs (T, B, I); h0, c0 (1, B, H). Without keep_output, `output` stays None: memory is then
-        bounded by the chunk, whatever T is."""
+    def __init__(self, key: CellKey, weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
+                 chunk_steps: int | None = 1024, label_layer: bool = True, keep_output: bool = True,
+                 cell=None) -> None:  # fmt: skip
+        """xs (T, B, I); h0 (1, B, P), c0 (1, B, H) (None for a GRU). Without keep_output, `output`
+        stays None: memory is then bounded by the chunk, whatever T is."""
         self.key, self.weights, self.xs, self.h0, self.c0 = key, weights, xs, h0, c0
         self.chunk_steps, self.label_layer, self.keep_output = chunk_steps, label_layer, keep_output
+        self.engine = engine_for(cell)
         self.output: np.ndarray | None = None
         self.h_n = np.empty_like(h0, dtype=weights.dtype)
-        self.c_n = np.empty_like(c0, dtype=weights.dtype)
+        self.c_n = None if c0 is None else np.empty_like(c0, dtype=weights.dtype)
 
     def __iter__(self) -> Iterator[SequenceTrace]:
         layer, direction = self.key
         T, B = self.xs.shape[:2]
         if self.keep_output:
-            self.output = np.empty((T, B, self.weights.hidden_size), self.weights.dtype)
-        chunks = trace_cell_chunks(
-            self.weights, self.xs, self.h0[0], self.c0[0], reverse=direction == "reverse",
+            self.output = np.empty((T, B, self.weights.h_size), self.weights.dtype)
+        chunks = self.engine(
+            self.weights, self.xs, self.h0[0], None if self.c0 is None else self.c0[0], reverse=direction == "reverse",
             chunk_steps=self.chunk_steps, layer=layer if self.label_layer else None,
         )  # fmt: skip
         for chunk in chunks:
             if self.output is not None:
                 self.output[chunk.times - 1] = chunk["h"]
-            self.h_n[0], self.c_n[0] = chunk["h"][-1], chunk["c"][-1]
+            self.h_n[0] = chunk["h"][-1]
+            if self.c_n is not None:
+                self.c_n[0] = chunk["c"][-1]
             yield chunk
 
 
-def open_stream(cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray,
-                chunk_steps: int = 1024, label_layers: bool = True, keep_output: bool = True
+def open_stream(cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
+                chunk_steps: int | None = 1024, label_layers: bool = True, keep_output: bool = True, cell=None
                 ) -> StackStream | CellStream:  # fmt: skip
     """A stream over a whole stack, or over the one cell given (whatever its layer and direction).
-    A stack keeps each layer's output sequence anyway: the next layer reads it."""
+    A stack keeps each layer's output sequence anyway: the next layer reads it. `cell` (a
+    variants.CellOptions) names a variant cell; None or the plain cell runs the fast plain engine."""
     if len(cells) == 1:
         (key, weights), = cells.items()
-        return CellStream(key, weights, xs, h0, c0, chunk_steps, label_layers, keep_output)
-    return StackStream(cells, xs, h0, c0, chunk_steps)
+        return CellStream(key, weights, xs, h0, c0, chunk_steps, label_layers, keep_output, cell)
+    return StackStream(cells, xs, h0, c0, chunk_steps, cell)
+
+
+def engine_for(cell):
+    """The chunked engine, called like `sequence.trace_cell_chunks`: the plain LSTM's fast one, or the
+    variants' (`variants/sequence.py`) for any other cell."""
+    if cell is None or cell.is_plain:
+        return trace_cell_chunks
+    from .variants.sequence import variant_engine  # only a variant run loads it
+
+    return variant_engine(cell)

@@ -12,6 +12,10 @@ The statistics, for one sequence (batch element) of one cell:
   all, and ended at ≥ 1 (past that, tanh(C) starts to flatten: the unit fills up);
 - saturated units, per gate: |pre-activation| > 5 in at least half of the steps
   (σ(5) ≈ 0.9933: the gate no longer responds to small changes of its input).
+
+A variant cell reads its own quantities (`sequence_quantities.py`): for a GRU the
+update gate z stands where f stands (z > 0.9 keeps the old state), and it has no
+cell state, so no growing units.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .sequence_quantities import PLAIN_QUANTITIES, SequenceQuantities
 from .sequence_trace import SequenceTrace
-from .stages import GATES
 
 REMEMBER_ABOVE = 0.9
 FORGET_BELOW = 0.1
@@ -33,7 +37,7 @@ SATURATED_ABOVE = 5.0
 SATURATED_SHARE = 0.5
 
 # The heatmaps: time × unit, one per quantity.
-HEATMAP_QUANTITIES = ("forget.act", "input.act", "output.act", "candidate.act", "c", "h")
+HEATMAP_QUANTITIES = PLAIN_QUANTITIES.heatmaps
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,11 @@ class GateBehaviourAccumulator:
     """Running counts for batch element `batch_index` of one cell; feed it chunks in the order computed."""
 
     def __init__(self, sequence_length: int, hidden_size: int, batch_index: int = 0, heatmap_rows: int = 24,
-                 units: slice = slice(None)) -> None:  # fmt: skip
+                 units: slice = slice(None), quantities: SequenceQuantities = PLAIN_QUANTITIES,
+                 h_size: int | None = None) -> None:  # fmt: skip
+        """`quantities` for a variant cell; `h_size` the length of h when it is not H (a projection's P)."""
         H = hidden_size
+        self.quantities = quantities
         self.sequence_length, self.hidden_size, self.batch_index = sequence_length, H, batch_index
         # Heatmap rows: runs of `bin_steps` consecutive steps, all the same length but the last.
         self.bin_steps = -(-sequence_length // heatmap_rows)  # ceil
@@ -74,25 +81,26 @@ class GateBehaviourAccumulator:
         self.remember_count = np.zeros(H, np.int64)  # (H,) steps with f > 0.9
         self.forget_count = np.zeros(H, np.int64)
         self.growth_count = np.zeros(H, np.int64)  # (H,) steps where |C_t| > |C_{t-1}|
-        self.saturated_count = {gate.name: np.zeros(H, np.int64) for gate in GATES}
+        self.saturated_count = {gate: np.zeros(H, np.int64) for gate in quantities.saturating}
         self.first_c: np.ndarray | None = None  # C before the first step computed
         self.last_c: np.ndarray | None = None  # C after the last step computed
-        columns = np.arange(H)[units].size
-        self.heat_sums = {name: np.zeros((self.rows, columns)) for name in HEATMAP_QUANTITIES}
+        widths = {name: (h_size or H) if name == "h" else H for name in quantities.heatmaps}
+        self.heat_sums = {name: np.zeros((self.rows, np.arange(widths[name])[units].size)) for name in quantities.heatmaps}
         self.heat_counts = np.zeros(self.rows, np.int64)
 
     def update(self, chunk: SequenceTrace) -> None:
         b = self.batch_index
-        forget = chunk["forget.act"][:, b]  # (S, H)
+        forget = chunk[self.quantities.memory_gate][:, b]  # (S, H)  f, or a GRU's z
         self.remember_count += np.count_nonzero(forget > REMEMBER_ABOVE, axis=0)
         self.forget_count += np.count_nonzero(forget < FORGET_BELOW, axis=0)
-        c, c_prev = chunk["c"][:, b], chunk["c_prev"][:, b]
-        self.growth_count += np.count_nonzero(np.abs(c) > np.abs(c_prev), axis=0)
-        for gate in GATES:
-            self.saturated_count[gate.name] += np.count_nonzero(np.abs(chunk[f"{gate.name}.preact"][:, b]) > SATURATED_ABOVE, axis=0)
-        if self.first_c is None:
-            self.first_c = np.array(c_prev[0], dtype=np.float64)
-        self.last_c = np.array(c[-1], dtype=np.float64)
+        for gate, count in self.saturated_count.items():
+            count += np.count_nonzero(np.abs(chunk[f"{gate}.preact"][:, b]) > SATURATED_ABOVE, axis=0)
+        if self.quantities.state is not None:
+            c, c_prev = chunk["c"][:, b], chunk["c_prev"][:, b]
+            self.growth_count += np.count_nonzero(np.abs(c) > np.abs(c_prev), axis=0)
+            if self.first_c is None:
+                self.first_c = np.array(c_prev[0], dtype=np.float64)
+            self.last_c = np.array(c[-1], dtype=np.float64)
         self.steps += chunk.steps
         self._bin(chunk)
 
@@ -103,7 +111,7 @@ class GateBehaviourAccumulator:
         rows = (chunk.times[order] - 1) // self.bin_steps  # (S,) row of each step
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
         bins = rows[starts]
-        for name in HEATMAP_QUANTITIES:
+        for name in self.heat_sums:
             values = chunk[name][order, self.batch_index][:, self.units].astype(np.float64)  # (S, units)
             self.heat_sums[name][bins] += np.add.reduceat(values, starts, axis=0)
         self.heat_counts[bins] += np.diff(np.r_[starts, rows.size])

@@ -159,12 +159,14 @@ def _json_lines(text: str, origin: str) -> dict[str, Any] | None:
 
 
 def step_from_dict(
-    content: Any, where: str, hidden_size: int, input_size: int, dtype: str, origin: str = "trace"
+    content: Any, where: str, hidden_size: int, input_size: int, dtype: str, origin: str = "trace",
+    cell: CellOptions | None = None,
 ) -> StepTrace:
-    """One step object of a trace, checked against the sizes it must have."""
+    """One step object of a trace, checked against the sizes it must have (a variant's step with `cell`)."""
     H, I = hidden_size, input_size
-    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": H, "(P+I,)": H + I}  # the plain cell: P = H
-    return _step_from_dict(content, where, sizes, dtype, origin)
+    P = H if cell is None else cell.proj_size or H  # the length of h: P with a projection
+    sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
+    return _step_from_dict(content, where, sizes, dtype, origin, layout_for(cell))
 
 
 def trace_from_dict(content: Any, origin: str = "trace") -> Trace:

@@ -305,14 +305,3 @@ def test_layer_and_direction_pick_one_cell(cli, stacked_file):
     assert missing.exit_code == 2 and "matches no LSTM layer" in missing.output and "(forward, reverse)" in missing.output
     several = cli("run", "--xs", XS_INLINE, "--weights", str(path), "--direction", "forward")
     assert several.exit_code == 2 and "holds 2 LSTM layers; choose one with --layer" in several.output
-
-
-@pytest.mark.framework
-def test_a_file_of_another_cell_is_refused(cli, tmp_path):
-    import torch
-
-    torch.save(torch.nn.GRU(2, 3).state_dict(), tmp_path / "gru.pt")
-    torch.save(torch.nn.LSTM(2, 4, proj_size=2).state_dict(), tmp_path / "proj.pt")
-    for name, fragment in (("gru.pt", "GRU (layer 0, forward; --variant gru)"), ("proj.pt", "--proj-size 2")):
-        result = cli("run", "--xs", XS_INLINE, "--weights", str(tmp_path / name))
-        assert result.exit_code == 1 and "not the plain LSTM" in result.output and fragment in result.output

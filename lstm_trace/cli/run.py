@@ -15,8 +15,9 @@ from typing import Annotated
 from ..errors import UsageError
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    DISPLAY, INPUTS, WEIGHTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights,
-    table_options,
+    DISPLAY, INPUTS, WEIGHTS, AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation,
+    GruResetBefore, HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights,
+    cell_from_options, given_cell_options, table_options,
 )  # fmt: skip
 
 OUTPUT = "Output"
@@ -58,6 +59,7 @@ Output = Annotated[Optional[Path], typer.Option(
 
 
 def run(
+    ctx: typer.Context,
     xs: Xs = None,
     preset: Preset = None,
     h: HPrev = None,
@@ -69,6 +71,14 @@ def run(
     layer: Layer = None,
     direction: Direction = None,
     batch_first: BatchFirst = False,
+    variant: Variant = "lstm",
+    forget_bias: ForgetBias = 0.0,
+    cell_clip: CellClip = None,
+    preact_clip: PreactClip = None,
+    proj_size: ProjSize = None,
+    gate_activation: GateActivation = "sigmoid",
+    cell_activation: CellActivation = "tanh",
+    gru_reset_before: GruResetBefore = False,
     batch_index: BatchIndex = 0,
     detail: Detail = None,
     summary_only: SummaryOnly = False,
@@ -83,12 +93,16 @@ def run(
     output: Output = None,
     export: ExportOption = None,
 ) -> None:
-    """Run an LSTM over a sequence: every step traced, shown as a table, heatmaps and gate behaviour."""
+    """Run an LSTM (or a variant, or a GRU) over a sequence: every step traced, shown as a table, heatmaps and
+    gate behaviour."""
     # Imported here, not at the top: every other command starts without the sequence modules.
     from ..sequence_inputs import SequenceRequest, resolve_sequence_inputs
     from ..sequence_report import ReportBuilder, ReportPlan
     from ..vectors import parse_sequence
 
+    cell = cell_from_options(
+        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
+    )
     if as_json and as_jsonl:
         raise UsageError("--json and --jsonl both print the trace; choose one.")
     if summary_only and (as_json or as_jsonl or output is not None):
@@ -101,6 +115,7 @@ def run(
     inputs = resolve_sequence_inputs(SequenceRequest(
         xs=parse_sequence(xs, "--xs", allow_batch=True), h=h, c=c, preset=preset, weights=weights, seed=seed,
         hidden_size=hidden_size, dtype=dtype, layer=layer, direction=direction, batch_first=batch_first,
+        cell=cell, given_options=given_cell_options(ctx),
     ))  # fmt: skip
     info = inputs.info
     plan = ReportPlan(
@@ -129,7 +144,7 @@ def _compute(inputs, builder, to_stdout: bool, output: Path | None, lines: bool)
     writes_outputs = (to_stdout or output is not None) and not lines  # JSON Lines leave the outputs out
     stream = open_stream(inputs.cells, inputs.xs, inputs.h0, inputs.c0,
                          chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype), label_layers=info.stacked,
-                         keep_output=writes_outputs)  # fmt: skip
+                         keep_output=writes_outputs, cell=info.cell)  # fmt: skip
     with _pipe_closed_quietly(), contextlib.ExitStack() as files:
         writers = _writers(files, info, to_stdout, output, lines)
         for writer in writers:

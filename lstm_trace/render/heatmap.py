@@ -26,6 +26,9 @@ TITLES = {
     "candidate.act": "candidate",
     "c": "cell",
     "h": "hidden",
+    "reset.act": "reset",  # the GRU's
+    "update.act": "update",
+    "new.act": "new",
 }
 
 
@@ -50,21 +53,22 @@ def colour(value: float, kind: str, scale: float) -> str:
     return "cyan" if value < 0 else "magenta"
 
 
-def heatmap_panel(name: str, heatmaps: Heatmaps, style: str) -> Panel:
-    values = heatmaps.values[name]  # (rows, units)
-    kind = "gate" if QUANTITIES[name].kind == "gate" else "signed"
+def heatmap_panel(name: str, heatmaps: Heatmaps, style: str, quantities=QUANTITIES) -> Panel:
+    """`quantities`: the cell's registry (`stages.layout_for(cell).quantities`), for a variant's names."""
+    values = heatmaps.values[name]  # (rows, units); fewer units for a projected h (P < H entries)
+    kind = "gate" if quantities[name].kind == "gate" else "signed"
     scale = 1.0
     if name == "c":  # C is unbounded: shades are relative to the largest |C| drawn
         scale = max(float(np.abs(values).max(initial=0.0)), 1e-12)
     labels = [f"t {first}" if first == last else f"t {first}–{last}" for first, last in heatmaps.row_spans]
     width = max(len(label) for label in labels)
-    lines = [Text(" " * (width + 1) + _unit_ruler(heatmaps.units), style="dim")]
+    lines = [Text(" " * (width + 1) + _unit_ruler(heatmaps.units[: values.shape[1]]), style="dim")]
     for label, row in zip(labels, values):
         line = Text(label.rjust(width) + " ", style="dim")
         for value in row:
             line.append(glyph(float(value), kind, scale, style), style=colour(float(value), kind, scale))
         lines.append(line)
-    symbol = QUANTITIES[name].symbol
+    symbol = quantities[name].symbol
     title = f"{symbol} {TITLES[name]}" + (f" ±{scale:.3g}" if name == "c" else "")
     return Panel(Group(*lines), title=title, title_align="left", padding=(0, 1))
 

@@ -13,12 +13,12 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..sequence_report import TABLE_QUANTITIES, CellReport, StepTable
+from ..sequence_quantities import SequenceQuantities, sequence_quantities
+from ..sequence_report import CellReport, StepTable
 from ..sequence_trace import CellInfo, SequenceInfo
-from ..stages import GATE_BY_NAME, QUANTITIES
+from ..stages import QUANTITIES, layout_for
 from ..summary import (
-    FORGET_BELOW, GROWN_TO, GROWTH, HEATMAP_QUANTITIES, MEMORY_SHARE, REMEMBER_ABOVE, SATURATED_ABOVE, STEADY_SHARE,
-    GateBehaviour,
+    FORGET_BELOW, GROWN_TO, GROWTH, MEMORY_SHARE, REMEMBER_ABOVE, SATURATED_ABOVE, STEADY_SHARE, GateBehaviour,
 )  # fmt: skip
 from ..trace import Trace
 from .heatmap import heatmap_panel, legend
@@ -47,7 +47,13 @@ def sequence_view(info: SequenceInfo, reports: list[CellReport], options: Sequen
 def header(info: SequenceInfo, options: SequenceViewOptions) -> Panel:
     T, H = info.sequence_length, info.hidden_size
     lines = Text()
-    lines.append(f"T = {T} steps, H = {H} hidden units, I = {info.input_size} inputs; {info.dtype}\n", style="bold")
+    layout = layout_for(info.cell)
+    projected = f" (h projected to P = {info.h_size})" if info.h_size != H else ""
+    lines.append(f"T = {T} steps, H = {H} hidden units{projected}, I = {info.input_size} inputs; {info.dtype}\n",
+                 style="bold")  # fmt: skip
+    if not info.cell.is_plain:
+        lines.append("cell: ", style="bold")
+        lines.append(layout.title + "\n")
     if info.batch_size is not None:
         lines.append(f"batch of B = {info.batch_size} sequences; shown: b = {options.batch_index}\n")
     if len(info.cells) > 1:
@@ -61,7 +67,8 @@ def header(info: SequenceInfo, options: SequenceViewOptions) -> Panel:
         lines.append(note + "\n")
     lines.append("Every step runs the equations of `lstm-trace step`; `--detail T` shows a step stage by stage.",
                  style="italic dim")  # fmt: skip
-    return Panel(lines, title=info.title or "An LSTM over a sequence", title_align="left", expand=False)
+    article = "An" if layout.title.startswith("LSTM") else "A"
+    return Panel(lines, title=info.title or f"{article} {layout.title} over a sequence", title_align="left", expand=False)
 
 
 def cell_name(cell: CellInfo) -> str:
@@ -74,18 +81,21 @@ def cell_view(info: SequenceInfo, report: CellReport, options: SequenceViewOptio
     views: list[RenderableType] = []
     if len(info.cells) > 1 or report.cell.layer is not None:
         views.append(Rule(cell_name(report.cell), align="left"))
+    quantities = layout_for(info.cell).quantities
     if report.table is not None:
-        views.append(step_table(report.table, options.precision))
+        views.append(step_table(report.table, options.precision, quantities))
     heatmaps = report.behaviour.heatmaps
     shown = heatmaps.units
     if shown.size < heatmaps.hidden_size:
         views.append(Text(f"Heatmaps show units {shown[0]}–{shown[-1]} of {heatmaps.hidden_size} "
                           f"(choose others with --units START:STOP).", style="italic"))  # fmt: skip
-    # The three gates side by side, then what they make: C̃, C and h.
-    for names in (HEATMAP_QUANTITIES[:3], HEATMAP_QUANTITIES[3:]):
-        views.append(Columns([heatmap_panel(name, heatmaps, options.heatmap_style) for name in names], equal=True))
+    shown_quantities = sequence_quantities(info.cell)
+    # The gates side by side, then what they make: C̃, C and h (a GRU: r and z, then n and h).
+    for names in shown_quantities.heatmap_rows:
+        panels = [heatmap_panel(name, heatmaps, options.heatmap_style, quantities) for name in names]
+        views.append(Columns(panels, equal=True))
     views.append(legend(options.heatmap_style))
-    views.append(behaviour_view(report.behaviour))
+    views.append(behaviour_view(report.behaviour, shown_quantities, quantities))
     if report.details:
         trace = Trace(
             hidden_size=info.hidden_size,
@@ -94,25 +104,27 @@ def cell_view(info: SequenceInfo, report: CellReport, options: SequenceViewOptio
             weights=dict(report.cell.weights),
             steps=tuple(report.details),
             title=f"Steps of {cell_name(report.cell)} in full",
+            cell=info.cell,
         )
         views.extend(step_view(trace, options.detail))
     return views
 
 
-def step_table(table: StepTable, precision: int) -> Table:
+def step_table(table: StepTable, precision: int, quantities=QUANTITIES) -> Table:
+    """`quantities`: the cell's registry, for the symbols and kinds of a variant's columns."""
     spread = "" if table.unit_values else "\nmean\nmin…max"
     grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     grid.add_column("t", justify="right", style="dim")
     grid.add_column(QUANTITIES["x"].symbol + ("" if table.x_values else "\nmean\nmin…max"), justify="right")
-    for name in TABLE_QUANTITIES:
-        grid.add_column(QUANTITIES[name].symbol + spread, justify="right")
+    for name in table.names:
+        grid.add_column(quantities[name].symbol + spread, justify="right")
     for row in table.rows:
         if row is None:
-            grid.add_row(*(Text("⋮", style="dim") for _ in range(2 + len(TABLE_QUANTITIES))))
+            grid.add_row(*(Text("⋮", style="dim") for _ in range(2 + len(table.names))))
             continue
         cells = [Text(str(row.t)), _values(row.x, table.x_values, "signed", precision)]
-        for name in TABLE_QUANTITIES:
-            cells.append(_values(row.values[name], table.unit_values, QUANTITIES[name].kind, precision))
+        for name in table.names:
+            cells.append(_values(row.values[name], table.unit_values, quantities[name].kind, precision))
         grid.add_row(*cells)
     return grid
 
@@ -126,24 +138,29 @@ def _values(values, every_value: bool, kind: str, precision: int) -> Text:
     return text
 
 
-def behaviour_view(behaviour: GateBehaviour) -> Text:
+def behaviour_view(behaviour: GateBehaviour, shown: SequenceQuantities | None = None, quantities=QUANTITIES) -> Text:
+    """`shown` and `quantities` for a variant cell: a GRU's update gate z stands where f stands."""
+    shown = shown or sequence_quantities()
     T, H = behaviour.steps, behaviour.hidden_size
+    gate = quantities[shown.memory_gate].symbol.removesuffix("ₜ")  # f, or a GRU's z
+    keeps = "" if gate == "f" else f": h keeps ≥ {REMEMBER_ABOVE:.0%} of its old value"
     text = Text()
     text.append(f"Gate behaviour over {T} steps × {H} units\n", style="bold")
-    text.append(f"  remembering (f > {REMEMBER_ABOVE}): {behaviour.remembering:.1%} of (unit, step) pairs; "
-                f"forgetting (f < {FORGET_BELOW}): {behaviour.forgetting:.1%}\n")  # fmt: skip
-    text.append(f"  units holding memory (f > {REMEMBER_ABOVE} in ≥ {MEMORY_SHARE:.0%} of steps): "
+    text.append(f"  remembering ({gate} > {REMEMBER_ABOVE}{keeps}): {behaviour.remembering:.1%} of (unit, step) pairs; "
+                f"forgetting ({gate} < {FORGET_BELOW}): {behaviour.forgetting:.1%}\n")  # fmt: skip
+    text.append(f"  units holding memory ({gate} > {REMEMBER_ABOVE} in ≥ {MEMORY_SHARE:.0%} of steps): "
                 f"{_units(behaviour.memory_units)}\n")  # fmt: skip
-    growing = [f"{unit} (C {start:.3g} → {end:.3g})" for unit, start, end in behaviour.growing_units]
-    text.append(f"  C grows steadily (|C| rose in ≥ {STEADY_SHARE:.0%} of steps, by ≥ {GROWTH:g} in all, to ≥ "
-                f"{GROWN_TO:g}): {_listed(growing)}\n")  # fmt: skip
+    if shown.state is not None:
+        growing = [f"{unit} (C {start:.3g} → {end:.3g})" for unit, start, end in behaviour.growing_units]
+        text.append(f"  C grows steadily (|C| rose in ≥ {STEADY_SHARE:.0%} of steps, by ≥ {GROWTH:g} in all, to ≥ "
+                    f"{GROWN_TO:g}): {_listed(growing)}\n")  # fmt: skip
     text.append(f"  saturated (|pre-activation| > {SATURATED_ABOVE:g} in ≥ half the steps):")
     if not any(behaviour.saturated_units.values()):
         text.append(" none\n")
-    for gate, units in behaviour.saturated_units.items():
+    for name, units in behaviour.saturated_units.items():
         if units:
-            share = behaviour.saturated_share[gate]
-            text.append(f"\n    {GATE_BY_NAME[gate].title.lower()}: units {_units(units)} "
+            share = behaviour.saturated_share[name]
+            text.append(f"\n    {shown.gate_titles[name]}: units {_units(units)} "
                         f"({share:.1%} of all (unit, step) pairs saturated)")  # fmt: skip
     return text
 

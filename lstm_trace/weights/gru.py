@@ -110,7 +110,7 @@ def read_gru_file(path: Path) -> GRUWeights:
         try:
             with np.load(path, allow_pickle=False) as archive:
                 arrays: Any = {key: archive[key] for key in archive.files}
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError, RuntimeError) as error:  # RuntimeError: "encrypted"
             raise DataError(f"Cannot read the weights file '{path}' as .npz: {error}.") from None
     else:
         try:

@@ -35,8 +35,10 @@ def read_npz(path: Path) -> LSTMWeights:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    # a damaged archive fails in many ways: bad headers, unknown compression, broken deflate streams
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error, KeyError) as error:
+    # a damaged archive fails in many ways: bad headers, unknown compression, broken deflate streams,
+    # a member flagged as encrypted (RuntimeError from zipfile)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error, KeyError,
+            RuntimeError) as error:  # fmt: skip
         raise DataError(f"Cannot read the weights file '{path}' as .npz: {error}.") from None
     return weights_from_arrays(arrays, _provenance(path), f"weights file '{path}'")
 
