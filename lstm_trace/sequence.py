@@ -28,7 +28,7 @@ import numpy as np
 
 from .packed_cell import PackedCell, check_sequence, input_projection, pack
 from .sequence_trace import SequenceTrace
-from .trace_buffers import BLOCK_STEPS, TraceBuffers, chunk_steps_for
+from .trace_buffers import TraceBuffers, block_steps_for, chunk_steps_for
 from .weights.model import LSTMWeights
 
 __all__ = ["CellRun", "PackedCell", "chunk_steps_for", "pack", "run_cell", "trace_cell", "trace_cell_chunks"]
@@ -80,8 +80,9 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
     scratch = np.empty_like(c)
     # Local names and positional `out` arguments: at small H the loop is mostly call overhead.
     dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
-    for start in range(0, len(xw), BLOCK_STEPS):
-        block = slice(start, start + BLOCK_STEPS)
+    block_steps = block_steps_for(H, c.shape[1], c.dtype)
+    for start in range(0, len(xw), block_steps):
+        block = slice(start, start + block_steps)
         add(xw[block], cell.b_half, xw[block])  # W_x·x_t + b, a block at a time: it is then in the cache
         for xw_t, h_t in zip(xw[block], outputs[block]):
             dot(w_h, h, gates)  # the one matrix product per step

@@ -19,7 +19,13 @@ from .packed_cell import GATE_ORDER, SIGMOID_GATES, PackedCell, input_projection
 from .sequence_trace import SequenceTrace
 
 CHUNK_BYTES = 32 * 2**20  # the traced buffers of one chunk, when streaming
-BLOCK_STEPS = 32  # steps whose bias and W·z are added in one call
+BLOCK_BYTES = 256 * 2**10  # the steps whose bias and W·z are added in one call: about what the L2 cache keeps
+
+
+def block_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
+    """Steps a block: enough that the calls per block cost little a step, few enough to stay in the cache."""
+    per_step = 4 * hidden_size * batch * np.dtype(dtype).itemsize  # one step of W·z
+    return int(np.clip(BLOCK_BYTES // per_step, 8, 512))
 
 
 def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
@@ -50,9 +56,10 @@ class TraceBuffers:
             size = int(np.prod(shape))
             self.arrays[name] = memory[start : start + size].reshape(shape)
             start += size
-        # W_h·h_{t-1} of the last few steps: W·z = W_x·x_t + W_h·h_{t-1} is added for BLOCK_STEPS steps in
+        # W_h·h_{t-1} of the last few steps: W·z = W_x·x_t + W_h·h_{t-1} is added for a block of steps in
         # one call, off the path from one step to the next (and while those values are still in the cache).
-        self.recurrent = np.empty((BLOCK_STEPS, 4 * H, batch), dtype)
+        self.block_steps = block_steps_for(H, batch, dtype)
+        self.recurrent = np.empty((self.block_steps, 4 * H, batch), dtype)
         # [write ; keep] and tanh(C_t) of the current step only: the trace makes them again from the
         # gates and states it keeps, by the same NumPy calls (see `_trace`).
         self.write_keep = np.empty((2 * H, batch), dtype)
@@ -81,8 +88,8 @@ class TraceBuffers:
         write, keep = write_keep[:H], write_keep[H:]
         dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # local names: see _run_states
         h_prev = hs[0]
-        for start in range(0, S, BLOCK_STEPS):
-            block = slice(start, start + BLOCK_STEPS)
+        for start in range(0, S, self.block_steps):
+            block = slice(start, start + self.block_steps)
             recurrent = self.recurrent[: len(wz[block])]
             add(wz[block], self.cell.b_half, preact[block])  # W_x·x_t + b, a block at a time: it is then in the cache
             for rec, pre_t, act_t, sig_t, if_t, gc_t, c_t, o_t, h_t in zip(

@@ -8,7 +8,7 @@ import pytest
 from lstm_trace import DataError, UsageError, lstm_step, presets
 from lstm_trace.sequence import run_cell, trace_cell, trace_cell_chunks
 from lstm_trace.sequence_trace import stored_quantities
-from lstm_trace.trace_buffers import BLOCK_STEPS
+from lstm_trace.trace_buffers import block_steps_for
 from lstm_trace.stack import StackStream, initial_states, run_lstm, stack_layout
 from lstm_trace.trace_json import step_to_dict
 
@@ -83,8 +83,8 @@ def test_inputs_are_left_untouched():
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-12), ("float32", 1e-5)])
 @pytest.mark.parametrize("batch", [1, 2])
 def test_a_long_trace_is_consistent_across_the_loop_s_blocks_of_steps(batch, dtype, tolerance):
-    # Longer than BLOCK_STEPS, and not a multiple of it: W·z is completed a block at a time.
-    T = 2 * BLOCK_STEPS + 5
+    # Longer than a block of steps, and not a multiple of it: W·z is completed a block at a time.
+    T = 2 * block_steps_for(5, batch, np.dtype(dtype)) + 5
     weights = presets.random(5, 3, seed=8).astype(dtype)
     xs, h0, c0 = (array.astype(dtype) for array in random_sequence(4, T, batch, 5, 3))
     trace = trace_cell(weights, xs, h0, c0).trace
