@@ -1,0 +1,206 @@
+"""The variants' backward passes against PyTorch autograd on the same equations, and against finite differences.
+
+The reference cells (`torch_variant_cells.py`) are written from the equations, not
+from lstm_trace's backward; their forward is first checked against lstm_trace's
+NumPy forward (1e-12), so both sides compute the same function. Every gradient is
+then compared in float64 to 1e-10 for L = Σ d_h ⊙ hₜ + Σ d_c ⊙ Cₜ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from lstm_trace.variants.backward import variant_step_backward
+from lstm_trace.variants.bptt import variant_through_time
+from lstm_trace.variants.options import CellOptions
+from lstm_trace.variants.step import cell_step
+from lstm_trace.weights.gru import GRUWeights
+from lstm_trace.weights.model import LSTMWeights
+from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+
+from tests.torch_variant_cells import torch_sequence_reference, torch_step_reference
+
+pytestmark = pytest.mark.framework
+
+H, I, P = 5, 3, 3  # H != I, and P < H for the projection
+FORWARD_TOL, GRAD_TOL = 1e-12, 1e-10
+
+
+@dataclass(frozen=True)
+class Case:
+    cell: CellOptions
+    weight_scale: float = 1.0  # larger weights push pre-activations past clips and into hard σ's flat parts
+    input_scale: float = 1.0
+    c_scale: float = 1.0  # the spread of C_{t-1}
+    condition: object = field(default=None, compare=False)  # (torch reference) -> None, asserts the case bites
+
+
+def _some_outside(values: np.ndarray, bound: float, what: str) -> None:
+    outside = np.abs(values) > bound
+    assert outside.any() and (~outside).any(), f"{what}: want some |a| > {bound} and some not, got {values}"
+
+
+def _gate_preacts(ref, gates=("forget", "input", "output")) -> np.ndarray:
+    return np.concatenate([ref["preact"][g] for g in gates if g in ref["preact"]])
+
+
+def _cell_clip_bites(V):
+    return lambda ref: _some_outside(ref["u"], V, "cell clip on u = f⊙C_prev + i⊙C̃")
+
+
+def _preact_clip_bites(V):
+    return lambda ref: _some_outside(np.concatenate(list(ref["preact"].values())), V, "preact clip")
+
+
+def _hard_sigmoid_flat(ref):
+    _some_outside(_gate_preacts(ref, ("forget", "input", "output", "reset", "update")), 2.5, "hard σ flat part")
+
+
+def _relu_both_sides(ref):
+    a_c, c = ref["preact"]["candidate"], ref["c"]
+    assert (a_c > 0).any() and (a_c < 0).any() and (c > 0).any() and (c < 0).any(), (a_c, c)
+
+
+CASES = {
+    "lstm": Case(CellOptions()),
+    "peephole": Case(CellOptions(variant="peephole")),
+    "cifg": Case(CellOptions(variant="cifg")),
+    "lstm+forget_bias": Case(CellOptions(forget_bias=1.0)),
+    "lstm+cell_clip": Case(CellOptions(cell_clip=0.5), c_scale=2.0, condition=_cell_clip_bites(0.5)),
+    "lstm+preact_clip": Case(CellOptions(preact_clip=0.6), weight_scale=2.5, input_scale=2.0,
+                             condition=_preact_clip_bites(0.6)),  # fmt: skip
+    "lstm+proj": Case(CellOptions(proj_size=P)),
+    "hard_sigmoid": Case(CellOptions(gate_activation="hard_sigmoid"), weight_scale=6.0, input_scale=2.0,
+                         condition=_hard_sigmoid_flat),  # fmt: skip
+    "relu": Case(CellOptions(cell_activation="relu"), c_scale=2.0, condition=_relu_both_sides),
+    "softsign": Case(CellOptions(cell_activation="softsign"), weight_scale=2.0),
+    "peephole+cell_clip+preact_clip+hard_sigmoid": Case(
+        CellOptions(variant="peephole", cell_clip=0.4, preact_clip=2.8, gate_activation="hard_sigmoid"),
+        weight_scale=6.0, input_scale=2.0, c_scale=2.0,
+        condition=lambda ref: (_cell_clip_bites(0.4)(ref), _preact_clip_bites(2.8)(ref), _hard_sigmoid_flat(ref)),
+    ),  # fmt: skip
+    "cifg+proj+forget_bias+cell_clip": Case(
+        CellOptions(variant="cifg", proj_size=P, forget_bias=1.0, cell_clip=0.5), c_scale=2.0,
+        condition=_cell_clip_bites(0.5),
+    ),  # fmt: skip
+    "peephole+proj+softsign+preact_clip": Case(
+        CellOptions(variant="peephole", proj_size=P, cell_activation="softsign", preact_clip=0.6),
+        weight_scale=2.5, input_scale=2.0, condition=_preact_clip_bites(0.6),
+    ),  # fmt: skip
+    "peephole+relu+forget_bias": Case(CellOptions(variant="peephole", cell_activation="relu", forget_bias=0.5),
+                                      c_scale=2.0, condition=_relu_both_sides),  # fmt: skip
+    "gru": Case(CellOptions(variant="gru")),
+    "gru+reset_before": Case(CellOptions(variant="gru", gru_reset_before=True)),
+    "gru+preact_clip": Case(CellOptions(variant="gru", preact_clip=1.5), weight_scale=2.5, input_scale=2.0,
+                            condition=_preact_clip_bites(1.5)),  # fmt: skip
+    "gru+reset_before+hard_sigmoid+softsign": Case(
+        CellOptions(variant="gru", gru_reset_before=True, gate_activation="hard_sigmoid", cell_activation="softsign"),
+        weight_scale=6.0, input_scale=2.0, condition=_hard_sigmoid_flat,
+    ),  # fmt: skip
+}
+
+
+def make_weights(case: Case, seed: int):
+    cell, k = case.cell, case.weight_scale
+    if cell.variant == "gru":
+        w = gru_preset("random", H, I, seed)
+        return GRUWeights({g: k * a for g, a in w.W.items()}, {g: k * a for g, a in w.b.items()}, k * w.b_hn,
+                          w.provenance)  # fmt: skip
+    w = lstm_preset("random", H, I, seed, peepholes=cell.variant == "peephole", proj_size=cell.proj_size)
+    return LSTMWeights(
+        W={g: k * a for g, a in w.W.items()}, b={g: k * a for g, a in w.b.items()}, provenance=w.provenance,
+        peepholes=None if w.peepholes is None else {g: k * a for g, a in w.peepholes.items()},
+        projection=w.projection,
+    )  # fmt: skip
+
+
+def make_inputs(case: Case, weights, seed: int, steps: int | None = None) -> dict:
+    """x (or xs (T, I)), h_prev, c_prev (None for a GRU), d_h and d_c (None for a GRU)."""
+    rng = np.random.default_rng(1000 + seed)
+    gru = case.cell.variant == "gru"
+    shape = (I,) if steps is None else (steps, I)
+    return {
+        "x": case.input_scale * rng.uniform(-1, 1, shape),
+        "h_prev": rng.uniform(-1, 1, weights.h_size),
+        "c_prev": None if gru else case.c_scale * rng.uniform(-1, 1, H),
+        "d_h": rng.normal(size=weights.h_size),
+        "d_c": None if gru else rng.normal(size=H),
+    }
+
+
+def _max_diff(ours, ref) -> float:
+    assert ours is not None, "lstm_trace gave None where the reference has a gradient"
+    ours, ref = np.asarray(ours), np.asarray(ref)
+    assert ours.shape == ref.shape, (ours.shape, ref.shape)
+    return float(np.max(np.abs(ours - ref))) if ours.size else 0.0
+
+
+def assert_all_close(pairs: dict, tol: float = GRAD_TOL) -> None:
+    """Every (ours, reference) pair within tol; the failure names each gradient over it and by how much."""
+    diffs = {name: _max_diff(ours, ref) for name, (ours, ref) in pairs.items()}
+    over = {name: d for name, d in diffs.items() if not d <= tol}
+    assert not over, f"max |ours - reference| over {tol}: {over}"
+
+
+def step_pairs(ours, ref, cell: CellOptions) -> dict:
+    """Every gradient of one step, named, as (lstm_trace, torch) pairs."""
+    pairs = {"d_h_prev": (ours.d_h_prev, ref["d_h_prev"]), "d_x": (ours.d_x, ref["d_x"])}
+    for g, d_act in ref["d_act"].items():
+        pairs[f"{g}.d_act"] = (ours.gates[g].d_act, d_act)
+    for g, d_preact in ref["d_preact"].items():
+        pairs[f"{g}.d_preact"] = (ours.gates[g].d_preact, d_preact)
+        pairs[f"{g}.d_W"] = (ours.gates[g].d_W, ref["d_W"][g])
+        pairs[f"{g}.d_b"] = (ours.gates[g].d_b, ref["d_b"][g])
+    if cell.variant == "gru":
+        pairs["d_b_hn"] = (ours.d_b_hn, ref["d_b_hn"])
+        pairs["d_h_direct"] = (ours.d_h_direct, ref["d_h_direct"])
+        return pairs
+    pairs.update(d_c_prev=(ours.d_c_prev, ref["d_c_prev"]), d_c=(ours.d_c, ref["d_c"]))
+    if cell.cell_clip is not None:
+        pairs["d_c_unclipped"] = (ours.d_c_unclipped, ref["d_u"])
+    if ref["d_peepholes"] is not None:
+        pairs.update({f"p_{g}": (ours.d_peepholes[g], d_p) for g, d_p in ref["d_peepholes"].items()})
+    if ref["d_projection"] is not None:
+        pairs["d_projection"] = (ours.d_projection, ref["d_projection"])
+        pairs["d_h_unprojected"] = (ours.d_h_unprojected, ref["d_m"])
+    return pairs
+
+
+def _run_step(name: str, seed: int):
+    case = CASES[name]
+    weights = make_weights(case, seed)
+    inputs = make_inputs(case, weights, seed)
+    step = cell_step(weights, inputs["x"], inputs["h_prev"], inputs["c_prev"], case.cell)
+    ref = torch_step_reference(weights, case.cell, **inputs)
+    return case, weights, inputs, step, ref
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("name", list(CASES))
+def test_torch_reference_computes_the_same_forward(name, seed):
+    case, _, _, step, ref = _run_step(name, seed)
+    if case.condition is not None:
+        case.condition(ref)  # the option really acts here: some units clipped/flat/negative and some not
+    pairs = {"h": (step.h, ref["h"])}
+    if case.cell.variant != "gru":
+        pairs["c"] = (step.c, ref["c"])
+    assert_all_close(pairs, FORWARD_TOL)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("name", list(CASES))
+def test_every_step_gradient_matches_autograd(name, seed):
+    case, weights, inputs, step, ref = _run_step(name, seed)
+    ours = variant_step_backward(step, weights, case.cell, inputs["d_h"], inputs["d_c"])
+    assert_all_close(step_pairs(ours, ref, case.cell))
+
+
+def test_cifg_input_gate_has_no_weights_of_its_own():
+    case, weights, inputs, step, ref = _run_step("cifg", 0)
+    ours = variant_step_backward(step, weights, case.cell, inputs["d_h"], inputs["d_c"])
+    grad = ours.gates["input"]
+    assert grad.d_preact is None and grad.d_W is None and grad.d_b is None
+    assert_all_close({"input.d_act": (grad.d_act, ref["d_act"]["input"])})
