@@ -59,6 +59,16 @@ def _hard_sigmoid_flat(ref):
     _some_outside(_gate_preacts(ref, ("forget", "input", "output", "reset", "update")), 2.5, "hard σ flat part")
 
 
+def _hard_sigmoid_flat_inside_clip(V):
+    """With a preact clip V > 2.5, some gate units must sit in hard σ's flat part without being clipped."""
+
+    def check(ref):
+        a = np.abs(_gate_preacts(ref))
+        assert ((a > 2.5) & (a < V)).any(), f"no gate pre-activation in (2.5, {V}): {a}"
+
+    return check
+
+
 def _relu_both_sides(ref):
     a_c, c = ref["preact"]["candidate"], ref["c"]
     assert (a_c > 0).any() and (a_c < 0).any() and (c > 0).any() and (c < 0).any(), (a_c, c)
@@ -78,9 +88,10 @@ CASES = {
     "relu": Case(CellOptions(cell_activation="relu"), c_scale=2.0, condition=_relu_both_sides),
     "softsign": Case(CellOptions(cell_activation="softsign"), weight_scale=2.0),
     "peephole+cell_clip+preact_clip+hard_sigmoid": Case(
-        CellOptions(variant="peephole", cell_clip=0.4, preact_clip=2.8, gate_activation="hard_sigmoid"),
+        CellOptions(variant="peephole", cell_clip=0.4, preact_clip=4.0, gate_activation="hard_sigmoid"),
         weight_scale=6.0, input_scale=2.0, c_scale=2.0,
-        condition=lambda ref: (_cell_clip_bites(0.4)(ref), _preact_clip_bites(2.8)(ref), _hard_sigmoid_flat(ref)),
+        condition=lambda ref: (_cell_clip_bites(0.4)(ref), _preact_clip_bites(4.0)(ref), _hard_sigmoid_flat(ref),
+                               _hard_sigmoid_flat_inside_clip(4.0)(ref)),
     ),  # fmt: skip
     "cifg+proj+forget_bias+cell_clip": Case(
         CellOptions(variant="cifg", proj_size=P, forget_bias=1.0, cell_clip=0.5), c_scale=2.0,
@@ -204,3 +215,139 @@ def test_cifg_input_gate_has_no_weights_of_its_own():
     grad = ours.gates["input"]
     assert grad.d_preact is None and grad.d_W is None and grad.d_b is None
     assert_all_close({"input.d_act": (grad.d_act, ref["d_act"]["input"])})
+
+
+# --- through time: T steps forward, L = Σ d_h ⊙ h_T + Σ d_c ⊙ C_T, autograd through the whole unrolled graph ---
+
+T = 6
+SEQUENCE_CASES = {
+    "lstm": CASES["lstm"],
+    "peephole+cell_clip": Case(CellOptions(variant="peephole", cell_clip=0.3), input_scale=2.0, c_scale=2.0,
+                               condition=lambda ref: _some_outside(ref["u"], 0.3, "cell clip over the steps")),  # fmt: skip
+    "lstm+proj": CASES["lstm+proj"],
+    "gru": CASES["gru"],
+}
+
+
+def sequence_pairs(ours, ref, cell: CellOptions) -> dict:
+    """∂L/∂h_0 (and ∂L/∂C_0), every step's ∂L/∂hₜ (∂L/∂Cₜ), the norms and the weights' gradients summed over t."""
+    pairs = {"d_h0": (ours.d_h0, ref["d_h"][0]), "d_h_norm": (ours.d_h_norm, [np.linalg.norm(v) for v in ref["d_h"]])}
+    pairs.update({f"d_h[{t}]": (ours.backward[t - 1].d_h, ref["d_h"][t]) for t in range(1, T + 1)})
+    pairs.update({f"d_W.{g}": (ours.d_W[g], d_W) for g, d_W in ref["d_W"].items()})
+    pairs.update({f"d_b.{g}": (ours.d_b[g], d_b) for g, d_b in ref["d_b"].items()})
+    summed = lambda field: sum(getattr(step, field) for step in ours.backward)  # noqa: E731
+    if cell.variant == "gru":
+        pairs["d_b_hn"] = (summed("d_b_hn"), ref["d_b_hn"])
+        return pairs
+    pairs["d_c0"] = (ours.d_c0, ref["d_c"][0])
+    pairs["d_c_norm"] = (ours.d_c_norm, [np.linalg.norm(v) for v in ref["d_c"]])
+    pairs.update({f"d_c[{t}]": (ours.backward[t - 1].d_c, ref["d_c"][t]) for t in range(1, T + 1)})
+    if ref["d_peepholes"] is not None:
+        for g, d_p in ref["d_peepholes"].items():
+            pairs[f"p_{g}"] = (sum(step.d_peepholes[g] for step in ours.backward), d_p)
+    if ref["d_projection"] is not None:
+        pairs["d_projection"] = (summed("d_projection"), ref["d_projection"])
+    return pairs
+
+
+@pytest.mark.parametrize("name", list(SEQUENCE_CASES))
+def test_through_time_matches_autograd(name):
+    case = SEQUENCE_CASES[name]
+    weights = make_weights(case, seed=3)
+    inputs = make_inputs(case, weights, seed=3, steps=T)
+    args = (inputs["x"], inputs["h_prev"], inputs["c_prev"], inputs["d_h"], inputs["d_c"])
+    ref = torch_sequence_reference(weights, case.cell, *args)
+    if case.condition is not None:
+        case.condition(ref)
+    ours = variant_through_time(weights, case.cell, *args)
+    assert len(ours.backward) == T and ours.d_h_norm.shape == (T + 1,)
+    assert_all_close({"h_T": (ours.steps[-1].h, ref["h_T"])}, FORWARD_TOL)
+    assert_all_close(sequence_pairs(ours, ref, case.cell))
+
+
+# --- finite differences (no torch): central, float64, step 1e-6, on cells with kinks, away from the kinks ---
+
+FD_STEP, FD_TOL, KINK_MARGIN = 1e-6, 1e-6, 1e-3
+FD_CASES = {
+    "hard_sigmoid": CASES["hard_sigmoid"],
+    "relu": CASES["relu"],
+    "gru+hard_sigmoid+relu": Case(CellOptions(variant="gru", gate_activation="hard_sigmoid", cell_activation="relu"),
+                                  weight_scale=6.0, input_scale=2.0),  # fmt: skip
+}
+
+
+def _kinks_distance(step, cell: CellOptions) -> float:
+    """How far the point is from every kink: hard σ at ±2.5, relu at 0 (for C̃, the GRU's n, and g(Cₜ))."""
+    gru = cell.variant == "gru"
+    gates = ("reset", "update") if gru else ("forget", "input", "output")
+    squashed = ("new",) if gru else ("candidate",)
+    seen = lambda gate: gate.preact if getattr(gate, "clipped", None) is None else gate.clipped  # noqa: E731
+    distances = [np.inf]
+    if cell.gate_activation == "hard_sigmoid":
+        distances += [np.min(np.abs(np.abs(seen(getattr(step, g))) - 2.5)) for g in gates if getattr(step, g).preact is not None]
+    if cell.cell_activation == "relu":
+        distances += [np.min(np.abs(seen(getattr(step, g)))) for g in squashed]
+        distances += [] if gru else [np.min(np.abs(step.c))]
+    return float(min(distances))
+
+
+def _assert_both_sides_of_kinks(step, cell: CellOptions) -> None:
+    """Some units on the flat side (slope 0) and some on the sloped side, so both slopes are checked."""
+    gru = cell.variant == "gru"
+    if cell.gate_activation == "hard_sigmoid":
+        acts = np.concatenate([getattr(step, g).act for g in (("reset", "update") if gru else ("forget", "output"))])
+        flat = (acts == 0) | (acts == 1)
+        assert flat.any() and (~flat).any(), acts
+    if cell.cell_activation == "relu":
+        acts = step.new.act if gru else step.candidate.act
+        assert (acts == 0).any() and (acts > 0).any(), acts
+
+
+def _loss_and_parameters(case: Case, weights, inputs):
+    """L as a function of a dict of every parameter's array, and that dict at the point."""
+    gru = case.cell.variant == "gru"
+    params = {"x": inputs["x"], "h_prev": inputs["h_prev"]}
+    params.update({f"W.{g}": w for g, w in weights.W.items()})
+    params.update({f"b.{g}": v for g, v in weights.b.items()})
+    params.update({"b_hn": weights.b_hn} if gru else {"c_prev": inputs["c_prev"]})
+
+    def loss(p: dict) -> float:
+        W, b = {g: p[f"W.{g}"] for g in weights.W}, {g: p[f"b.{g}"] for g in weights.b}
+        w = GRUWeights(W, b, p["b_hn"], weights.provenance) if gru else LSTMWeights(W, b, weights.provenance)
+        step = cell_step(w, p["x"], p["h_prev"], None if gru else p["c_prev"], case.cell)
+        return float(inputs["d_h"] @ step.h + (0.0 if gru else inputs["d_c"] @ step.c))
+
+    return loss, {name: np.array(a, dtype=np.float64) for name, a in params.items()}
+
+
+def central_differences(loss, params: dict) -> dict:
+    grads = {}
+    for name, array in params.items():
+        grad = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            original = array[index]
+            array[index] = original + FD_STEP
+            up = loss(params)
+            array[index] = original - FD_STEP
+            down = loss(params)
+            array[index] = original
+            grad[index] = (up - down) / (2 * FD_STEP)
+        grads[name] = grad
+    return grads
+
+
+@pytest.mark.parametrize("name", list(FD_CASES))
+def test_gradients_match_central_finite_differences(name):
+    case = FD_CASES[name]
+    weights = make_weights(case, seed=5)
+    inputs = make_inputs(case, weights, seed=5)
+    step = cell_step(weights, inputs["x"], inputs["h_prev"], inputs["c_prev"], case.cell)
+    assert _kinks_distance(step, case.cell) > KINK_MARGIN  # the loss is smooth within ±FD_STEP of the point
+    _assert_both_sides_of_kinks(step, case.cell)
+    ours = variant_step_backward(step, weights, case.cell, inputs["d_h"], inputs["d_c"])
+    loss, params = _loss_and_parameters(case, weights, inputs)
+    numeric = central_differences(loss, params)
+    named = {"x": ours.d_x, "h_prev": ours.d_h_prev, "c_prev": ours.d_c_prev, "b_hn": ours.d_b_hn}
+    named.update({f"W.{g}": grad.d_W for g, grad in ours.gates.items() if grad.d_W is not None})
+    named.update({f"b.{g}": grad.d_b for g, grad in ours.gates.items() if grad.d_b is not None})
+    assert_all_close({name: (named[name], numeric[name]) for name in params}, FD_TOL)

@@ -198,20 +198,22 @@ def torch_sequence_reference(weights, cell, xs, h0, c0, d_h, d_c) -> dict:
     has_c = cell.variant != "gru"
     hs = [_leaf(h0)]
     cs = [_leaf(c0)] if has_c else None
+    unclipped = []  # u_t = f ⊙ C_{t-1} + i ⊙ C̃ before the cell clip, t = 1 … T
     for x in xs:
         x = torch.as_tensor(np.asarray(x, dtype=np.float64))
         values = model.step(x, hs[-1], cs[-1]) if has_c else model.step(x, hs[-1])
         hs.append(values["h"])
         if has_c:
             cs.append(values["c"])
+            unclipped.append(values["u"].detach().numpy().copy())
     loss = (torch.as_tensor(d_h) * hs[-1]).sum()
     if has_c:
         loss = loss + (torch.as_tensor(d_c) * cs[-1]).sum()
     loss.backward()
-    out = {
+    return {
         "h_T": hs[-1].detach().numpy().copy(),
         "d_h": [_grad(h) for h in hs],  # index 0 = ∂L/∂h_0 … T = the upstream
         "d_c": [_grad(c) for c in cs] if has_c else None,
+        "u": np.array(unclipped) if has_c else None,  # (T, H)
         **model.weight_grads(),
     }
-    return out
