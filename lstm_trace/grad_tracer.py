@@ -79,11 +79,12 @@ class GradThroughTime:
     trace: Trace  # T steps, each with its backward
     loss: str
     d_h_norm: np.ndarray  # (T+1,)  ‖∂L/∂hₜ‖, t = 0 … T
-    d_c_norm: np.ndarray  # (T+1,)  ‖∂L/∂Cₜ‖
-    mean_forget: float  # fₜ averaged over steps and units
+    d_c_norm: np.ndarray | None  # (T+1,)  ‖∂L/∂Cₜ‖; None for a GRU, which has no cell state
+    mean_forget: float  # fₜ averaged over steps and units (a GRU's zₜ, its direct path's factor)
     forget_product: np.ndarray  # (H,)  Π_t fₜ per unit: what the carousel alone keeps of ∂L/∂C_T at t = 0
     rnn_d_h_norm: np.ndarray | None = None  # (T+1,)  the plain tanh RNN's ‖∂L/∂hₜ‖
     rnn_weights: dict | None = None  # the RNN's provenance
+    label: str = "LSTM"  # the cell's short name in the table's headings
 
     @property
     def steps(self) -> int:
@@ -95,8 +96,8 @@ class GradThroughTime:
         return _ratio(self.d_h_norm)
 
     @property
-    def d_c_ratio(self) -> float:
-        return _ratio(self.d_c_norm)
+    def d_c_ratio(self) -> float | None:
+        return None if self.d_c_norm is None else _ratio(self.d_c_norm)
 
     @property
     def rnn_d_h_ratio(self) -> float | None:
@@ -155,7 +156,7 @@ def through_time_to_dict(result: GradThroughTime) -> dict:
         "loss": result.loss,
         "t": list(range(result.steps + 1)),
         "d_h_norm": result.d_h_norm.tolist(),
-        "d_c_norm": result.d_c_norm.tolist(),
+        **({} if result.d_c_norm is None else {"d_c_norm": result.d_c_norm.tolist()}),
         "mean_forget": result.mean_forget,
         "forget_product": result.forget_product.tolist(),
     }

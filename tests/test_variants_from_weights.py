@@ -92,15 +92,12 @@ def test_the_figure_and_the_walk_draw_the_files_cell(cli, files, command):
     assert "GRU cell, t = 1" in result.output and "[1−]" in result.output
 
 
-@pytest.mark.parametrize("command, does", [(["grad"], "follows the backward pass of")], ids=["grad"])
-def test_commands_that_know_the_plain_cell_only_refuse_another(cli, files, command, does):
-    result = cli(*command, X, "--weights", files["gru.pt"], input="q\n")
-    assert result.exit_code == 2, result.output
-    message = one_line(result.output)
-    assert f"{does} the plain LSTM; there is none yet for the GRU that the weights" in message
-    assert "Traceback" not in result.output
-    through_time = cli("grad", "--xs", "1,2,3;0,1,0", "--weights", files["peep.npz"])
-    assert through_time.exit_code == 2 and "none yet for the peephole LSTM" in one_line(through_time.output)
+def test_grad_follows_the_backward_pass_of_the_files_cell(cli, files):
+    result = cli("grad", X, "--weights", files["gru.pt"], "--json")
+    assert result.exit_code == 0, result.output
+    content = json.loads(result.output)
+    assert content["variant"] == "gru"
+    assert set(content["variant_backward"]["steps"][0]["gates"]) == {"reset", "update", "new"}
 
 
 def test_the_python_api_takes_the_files_cell(files):

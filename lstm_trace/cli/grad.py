@@ -13,11 +13,13 @@ from ..render.tables import TableOptions
 from ..stages import BACKWARD_STAGE_NAMES
 from ..trace import Trace
 from ..tracer import StepInputs, resolve_inputs
+from ..weights import LayerSelection
 from ..vectors import parse_sequence, parse_vector
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    DISPLAY, INPUTS, AllRows, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed, Weights, X,
-    check_stage, inputs_from_options, require_plain_cell, table_options,
+    DISPLAY, INPUTS, AllRows, CellActivation, CellClip, CPrev, Direction, Dtype, GateActivation, GruResetBefore,
+    HiddenSize, HPrev, Layer, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
+    cell_from_options, check_stage, given_cell_options, inputs_from_options, table_options,
 )  # fmt: skip
 
 GRADIENTS = "Gradients"
@@ -46,7 +48,11 @@ CompareRNN = Annotated[
 ]
 ForgetBiasIntoB = Annotated[
     float,
-    typer.Option("--forget-bias", help="Add this to every b_f (Keras starts b_f at 1).", rich_help_panel=GRADIENTS),
+    typer.Option(
+        "--forget-bias",
+        help="Add this to every b_f (Keras starts b_f at 1). The same forward and gradients as step's run-time --forget-bias.",
+        rich_help_panel=GRADIENTS,
+    ),
 ]
 BackwardStageOption = Annotated[
     Optional[str],
@@ -57,6 +63,7 @@ Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Also wri
 
 
 def grad(
+    ctx: typer.Context,
     preset: Preset = None,
     h: HPrev = None,
     x: X = None,
@@ -64,7 +71,16 @@ def grad(
     hidden_size: HiddenSize = None,
     weights: Weights = None,
     seed: Seed = 0,
+    layer: Layer = None,
+    direction: Direction = None,
     dtype: Dtype = "float64",
+    variant: Variant = "lstm",
+    cell_clip: CellClip = None,
+    preact_clip: PreactClip = None,
+    proj_size: ProjSize = None,
+    gate_activation: GateActivation = "sigmoid",
+    cell_activation: CellActivation = "tanh",
+    gru_reset_before: GruResetBefore = False,
     dh: DH = None,
     dc: DC = None,
     xs: XS = None,
@@ -81,7 +97,11 @@ def grad(
     """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
     from ..grad_tracer import with_forget_bias
 
-    check_stage(stage, BACKWARD_STAGE_NAMES)
+    # The forget bias is folded into b_f (see --forget-bias), so the cell itself carries none.
+    cell = cell_from_options(
+        variant, 0.0, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
+    )
+    given = given_cell_options(ctx) - {"forget_bias"}
     check_export(export, with_json=as_json)
     if xs is None and compare_rnn:
         raise UsageError("--compare-rnn compares gradients through time: give a sequence with --xs.")
@@ -91,9 +111,13 @@ def grad(
     d_c = None if dc is None else parse_vector(dc, "--dc")
     shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output, export)
     if xs is None:
-        inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype)
-        require_plain_cell(inputs.cell, "grad", inputs.weights.source, "follows the backward pass of")
+        inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given)
+        _check_cell_stage(inputs.cell, stage)
+        if not inputs.cell.is_plain:
+            return _variant_one_step(inputs, forget_bias, d_h, d_c, shown)
         return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
+    if (layer is not None or direction is not None) and weights is None:
+        raise UsageError("--layer and --direction choose one cell of a weights file; give the file with --weights FILE.")
     sequence = parse_sequence(xs, "--xs")
     inputs = resolve_inputs(
         preset=preset,
@@ -105,9 +129,78 @@ def grad(
         hidden_size=hidden_size,
         dtype=dtype,
         x_option="each step of --xs",
+        cell=cell,
+        selection=LayerSelection(layer, direction),
+        given_options=given,
     )
-    require_plain_cell(inputs.cell, "grad", inputs.weights.source, "follows the backward pass of")  # a file's cell
+    _check_cell_stage(inputs.cell, stage)
+    if not inputs.cell.is_plain:
+        return _variant_through_time(inputs, forget_bias, sequence, d_h, d_c, compare_rnn, seed, shown)
     _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, seed, shown)
+
+
+def _check_cell_stage(cell, stage: str | None) -> None:
+    if cell.is_plain:
+        return check_stage(stage, BACKWARD_STAGE_NAMES)
+    from ..render.grad_variant import variant_grad_stage_names
+
+    check_stage(stage, variant_grad_stage_names(cell))
+
+
+def _variant_inputs(inputs: StepInputs, forget_bias: float) -> StepInputs:
+    from ..grad_tracer import with_forget_bias
+    from ..variants.grad_tracer import check_forget_bias
+
+    check_forget_bias(inputs, forget_bias)
+    return with_forget_bias(inputs, forget_bias)
+
+
+def _variant_one_step(inputs: StepInputs, forget_bias: float, d_h, d_c, shown: "_Output") -> None:
+    from ..variants.grad_json import variant_backward_block
+    from ..variants.grad_tracer import resolve_variant_upstream, trace_variant_backward_step
+
+    inputs = _variant_inputs(inputs, forget_bias)
+    upstream = resolve_variant_upstream(d_h, d_c, inputs)
+    trace, backward = trace_variant_backward_step(inputs, upstream)
+    if _write_json(trace, shown, variant_backward_block([(1, backward)], upstream.loss)):
+        return
+    from ..render.grad_variant import variant_backward_views, variant_grad_header
+    from ..stages import layout_for
+
+    views = variant_backward_views(trace.steps[0], backward, inputs.cell, shown.options, shown.stage)
+    title = layout_for(inputs.cell).title
+    _print(views if shown.stage else [variant_grad_header(trace, inputs.cell, title, upstream.loss), *views], shown)
+
+
+def _variant_through_time(inputs: StepInputs, forget_bias: float, sequence, d_h, d_c, compare_rnn: bool, seed: int,
+                          shown: "_Output") -> None:  # fmt: skip
+    from ..grad_tracer import through_time_to_dict
+    from ..variants.grad_json import variant_backward_block
+    from ..variants.grad_tracer import resolve_variant_upstream, trace_variant_through_time
+
+    inputs = _variant_inputs(inputs, forget_bias)
+    upstream = resolve_variant_upstream(d_h, d_c, inputs, last="_T")
+    weight_grads = shown.writes_json or shown.stage == "weights"
+    result, backward = trace_variant_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
+    extra = {"through_time": through_time_to_dict(result)}
+    if shown.writes_json:
+        extra.update(variant_backward_block([(step.t, b) for step, b in zip(result.trace.steps, backward)], upstream.loss))
+    if _write_json(result.trace, shown, extra):
+        return
+    if shown.stage is not None:
+        from rich.text import Text
+
+        from ..render.grad_variant import variant_backward_views
+
+        views = []
+        for step, grads in reversed(list(zip(result.trace.steps, backward))):
+            views.append(Text(f"Backward through t = {step.t}", style="bold underline"))
+            views.extend(variant_backward_views(step, grads, inputs.cell, shown.options, shown.stage))
+    else:
+        from ..render.through_time import through_time_views
+
+        views = through_time_views(result, shown.options)
+    _print(views, shown)
 
 
 class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at every start-up

@@ -8,7 +8,7 @@ import typer
 from typing import Annotated
 
 from ..render.tables import TableOptions
-from ..stages import STAGE_NAMES, layout_for
+from ..stages import STAGE_NAMES
 from ..tracer import StepInputs, resolve_inputs
 from ..variants.options import CellOptions
 from ..vectors import parse_vector
@@ -139,20 +139,6 @@ def given_cell_options(ctx: typer.Context) -> frozenset[str]:
     sources = {name: ctx.get_parameter_source(name) for name in CELL_OPTION_PARAMETERS}
     # Compared by name: Typer ships its own copy of click, whose ParameterSource is another enum.
     return frozenset(name for name, source in sources.items() if source and source.name not in ("DEFAULT", "DEFAULT_MAP"))
-
-
-def require_plain_cell(cell: CellOptions, what: str, weights_source: str | None = None, does: str = "draws") -> None:
-    """For what knows the plain LSTM only (the walk, the diagram, the backward pass): refuse any other cell."""
-    if cell.is_plain:
-        return
-    title = layout_for(cell).title
-    if weights_source is None:
-        raise UsageError(f"{what} {does} the plain LSTM; there is none yet for the {title}. Drop it, or drop "
-                         f"--variant and the cell options.")  # fmt: skip
-    raise UsageError(
-        f"{what} {does} the plain LSTM; there is none yet for the {title} that the weights ({weights_source}) "
-        f"hold. `lstm-trace step` and `explain` trace it."
-    )
 
 
 def inputs_from_options(

@@ -25,7 +25,7 @@ def through_time_header(result: GradThroughTime) -> Panel:
         f"T = {result.steps} steps, H = {trace.hidden_size} hidden units, I = {trace.input_size} inputs; {trace.dtype}\n",
         style="bold",
     )
-    lines.append("LSTM weights: ", style="bold")
+    lines.append(f"{result.label} weights: ", style="bold")
     lines.append(weights_summary(trace.weights) + "\n")
     if result.rnn_weights is not None:
         lines.append("RNN weights: ", style="bold")
@@ -43,7 +43,9 @@ def through_time_header(result: GradThroughTime) -> Panel:
 def norms_table(result: GradThroughTime, options: TableOptions) -> ColumnTable:
     """One row per step, from T back to 0; bars on one log scale shared by every column:
     each block is a factor of ten."""
-    series = [("LSTM\n‖∂L/∂hₜ‖", result.d_h_norm), ("LSTM\n‖∂L/∂Cₜ‖", result.d_c_norm)]
+    series = [(f"{result.label}\n‖∂L/∂hₜ‖", result.d_h_norm)]
+    if result.d_c_norm is not None:
+        series.append((f"{result.label}\n‖∂L/∂Cₜ‖", result.d_c_norm))
     if result.rnn_d_h_norm is not None:
         series.append(("RNN\n‖∂L/∂hₜ‖", result.rnn_d_h_norm))
     scale = LogScale.over([value for _, norms in series for value in norms])
@@ -70,11 +72,18 @@ def summary(result: GradThroughTime, precision: int) -> Text:
     text = Text()
     T = result.steps
     text.append(f"From t = {T} back to t = 0 the gradient keeps:\n", style="bold")
-    text.append(f"  LSTM  ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.d_h_ratio)}, ")
-    text.append(f"‖∂L/∂C₀‖ / ‖∂L/∂C_T‖ = {_ratio(result.d_c_ratio)}\n")
+    text.append(f"  {result.label:<5} ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.d_h_ratio)}")
+    text.append("\n" if result.d_c_ratio is None else f", ‖∂L/∂C₀‖ / ‖∂L/∂C_T‖ = {_ratio(result.d_c_ratio)}\n")
     if result.rnn_d_h_ratio is not None:
         text.append(f"  RNN   ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = {_ratio(result.rnn_d_h_ratio)}\n")
     low, high = float(result.forget_product.min()), float(result.forget_product.max())
+    if result.d_c_norm is None:  # a GRU: no cell state; the direct path hₜ₋₁ → hₜ is scaled by zₜ
+        text.append(
+            f"Along the direct path hₜ₋₁ → hₜ each step multiplies the gradient by zₜ (no weights, no slope). "
+            f"The update gate averaged {format_number(result.mean_forget, precision)} here; over the {T} steps "
+            f"Π zₜ per unit lies between {low:.3g} and {high:.3g}.\n"
+        )
+        return text
     text.append(
         f"Along the cell state each step multiplies the gradient by fₜ (the carousel). The forget gate "
         f"averaged {format_number(result.mean_forget, precision)} here; over the {T} steps Π fₜ per unit "

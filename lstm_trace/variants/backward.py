@@ -134,4 +134,4 @@ def _weights_backward(W_g, z, d_act, local, delta_g, weight_grads: bool) -> Gate
     return GateGrad(d_preact=delta_g, d_W=d_W_g, d_b=delta_g, d_act=d_act, local=local, d_z=W_g.T @ delta_g)
 
 
-from .bptt import VariantThroughTime, variant_through_time  # noqa: E402  (it uses variant_step_backward above)
+from .bptt import VariantThroughTime, variant_through_time  # noqa: E402,F401  (re-exported; bptt uses the function above)
