@@ -79,15 +79,22 @@ def pack(weights: LSTMWeights | PackedCell) -> PackedCell:
     return PackedCell(w_x, w_h, b, half, w_x * half, w_h_half, b * half, weights.source, columns)
 
 
-def check_sequence(weights: LSTMWeights | PackedCell, xs: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):
-    """xs as (T, B, I) and the initial states as (B, H), in the weights' dtype; zeros when omitted."""
-    dtype, H, I = weights.dtype, weights.hidden_size, weights.input_size
-    xs = np.asarray(xs, dtype=dtype)
+def checked_inputs(weights, xs: np.ndarray) -> np.ndarray:
+    """xs as (T, B, I) in the weights' dtype, or a UsageError naming the shape expected (any cell's weights)."""
+    I = weights.input_size
+    xs = np.asarray(xs, dtype=weights.dtype)
     if xs.ndim != 3 or xs.shape[2] != I or xs.shape[0] == 0 or xs.shape[1] == 0:
         raise UsageError(
             f"The input sequence has shape {shape_text(xs.shape)}, but the weights ({weights.source}) "
             f"have input size I = {I}: expected (T, B, {I}) with T ≥ 1 and B ≥ 1."
         )
+    return xs
+
+
+def check_sequence(weights: LSTMWeights | PackedCell, xs: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None):
+    """xs as (T, B, I) and the initial states as (B, H), in the weights' dtype; zeros when omitted."""
+    dtype, H = weights.dtype, weights.hidden_size
+    xs = checked_inputs(weights, xs)
     B = xs.shape[1]
     states = []
     for name, state in (("h_0", h0), ("c_0", c0)):

@@ -35,10 +35,10 @@ def value_of(step: StepTrace, name: str):
     return step.backward[name] if name in GRAD_QUANTITIES else step[name]
 
 
-def grad_header(trace: Trace, loss: str | None = None, with_notes: bool = True) -> Panel:
-    H, I = trace.hidden_size, trace.input_size
+def header_lines(trace: Trace, loss: str | None = None, with_notes: bool = True) -> Text:
+    """Sizes, weights, the loss and the notes: the top of every backward header."""
     lines = Text()
-    lines.append(f"H = {H} hidden units, I = {I} inputs; {trace.dtype}\n", style="bold")
+    lines.append(f"H = {trace.hidden_size} hidden units, I = {trace.input_size} inputs; {trace.dtype}\n", style="bold")
     lines.append("weights: ", style="bold")
     lines.append(weights_summary(trace.weights) + "\n")
     if loss:
@@ -47,6 +47,11 @@ def grad_header(trace: Trace, loss: str | None = None, with_notes: bool = True) 
     for note in trace.notes if with_notes else ():
         lines.append("note: ", style="bold yellow")
         lines.append(note + "\n")
+    return lines
+
+
+def grad_header(trace: Trace, loss: str | None = None, with_notes: bool = True) -> Panel:
+    lines = header_lines(trace, loss, with_notes)
     equations = Table.grid(padding=(0, 3))
     for stage in BACKWARD_STAGES:
         for equation, code in zip_longest(stage.equations, stage.numpy, fillvalue=""):

@@ -17,23 +17,13 @@ from ..variants.backward_trace import VariantBackward
 from ..variants.grad_registry import Column, VariantGradStage, variant_grad_stages
 from ..variants.options import CellOptions
 from .columns import ColumnTable
-from .grad import _cell, _summary_rows
+from .grad import _cell, _summary_rows, header_lines
 from .numbers import format_number, format_vector
-from .step import weights_summary
 from .tables import TableOptions, _elided, _row_plan
 
 
 def variant_grad_header(trace: Trace, cell: CellOptions, title: str, loss: str | None) -> Panel:
-    lines = Text()
-    lines.append(f"H = {trace.hidden_size} hidden units, I = {trace.input_size} inputs; {trace.dtype}\n", style="bold")
-    lines.append("weights: ", style="bold")
-    lines.append(weights_summary(trace.weights) + "\n")
-    if loss:
-        lines.append("loss: ", style="bold")
-        lines.append(loss + "\n")
-    for note in trace.notes:
-        lines.append("note: ", style="bold yellow")
-        lines.append(note + "\n")
+    lines = header_lines(trace, loss)
     for stage in variant_grad_stages(cell):
         for equation in stage.equations:
             lines.append(equation + "\n", style="bold")

@@ -20,6 +20,7 @@ from typing import Iterator, Mapping
 import numpy as np
 
 from ..errors import UsageError, shape_text
+from ..packed_cell import checked_inputs
 from ..weights.gru import GRUWeights
 from ..weights.model import LSTMWeights
 from .options import CellOptions
@@ -75,13 +76,8 @@ def _trace_steps(weights, cell: CellOptions, xs: np.ndarray, h0: np.ndarray, c0:
 
 def check_variant_sequence(weights, cell: CellOptions, xs, h0, c0):
     """xs as (T, B, I), h0 as (B, P) and c0 as (B, H) (None for a GRU), in the weights' dtype."""
-    dtype, H, P, I = weights.dtype, weights.hidden_size, weights.h_size, weights.input_size
-    xs = np.asarray(xs, dtype=dtype)
-    if xs.ndim != 3 or xs.shape[2] != I or xs.shape[0] == 0 or xs.shape[1] == 0:
-        raise UsageError(
-            f"The input sequence has shape {shape_text(xs.shape)}, but the weights ({weights.source}) "
-            f"have input size I = {I}: expected (T, B, {I}) with T ≥ 1 and B ≥ 1."
-        )
+    dtype, H, P = weights.dtype, weights.hidden_size, weights.h_size
+    xs = checked_inputs(weights, xs)
     B = xs.shape[1]
     if not cell.has_cell_state and c0 is not None:
         raise UsageError("A GRU has no cell state C, so it takes no c_0; its memory is h alone.")
