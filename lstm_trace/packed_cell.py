@@ -30,15 +30,13 @@ class PackedCell:
     module keeps its weights laid out).
     """
 
-    w_x: np.ndarray  # (4H, I)  rows [i | f | o | C̃]
-    w_h: np.ndarray  # (4H, H)
-    b: np.ndarray  # (4H, 1)
-    half: np.ndarray  # (4H, 1)  0.5 for sigmoid rows, 1 for C̃: the a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2)
-    # The same with the sigmoid rows halved once, so the states-only loop skips that multiplication.
-    # Halving is exact in binary floating point: both loops make the same sums, bit for bit.
-    w_x_half: np.ndarray
-    w_h_half: np.ndarray
-    b_half: np.ndarray
+    # The rows [i | f | o | C̃] with the sigmoid rows halved once: the a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2),
+    # so the loops skip that multiplication. Halving is exact in binary floating point: the traced
+    # loop doubles its pre-activations back, and both loops make the same sums, bit for bit.
+    w_x_half: np.ndarray  # (4H, I)
+    w_h_half: np.ndarray  # (4H, H)
+    b_half: np.ndarray  # (4H, 1)
+    b: np.ndarray  # (4H, 1)  the biases as they are, for the trace to show
     source: str  # where the weights came from, for error messages
     # w_h_half again in column-major order, for one sequence at a time (see `recurrent`); None when large
     w_h_half_columns: np.ndarray | None = None
@@ -54,15 +52,15 @@ class PackedCell:
 
     @property
     def hidden_size(self) -> int:
-        return int(self.w_h.shape[1])
+        return int(self.w_h_half.shape[1])
 
     @property
     def input_size(self) -> int:
-        return int(self.w_x.shape[1])
+        return int(self.w_x_half.shape[1])
 
     @property
     def dtype(self) -> np.dtype:
-        return self.w_h.dtype
+        return self.w_h_half.dtype
 
 
 def pack(weights: LSTMWeights | PackedCell) -> PackedCell:
@@ -73,10 +71,9 @@ def pack(weights: LSTMWeights | PackedCell) -> PackedCell:
     b = np.concatenate([weights.b[gate] for gate in GATE_ORDER])[:, None]  # (4H, 1)
     half = np.ones((4 * H, 1), dtype=weights.dtype)
     half[: SIGMOID_GATES * H] = 0.5
-    w_x, w_h = np.ascontiguousarray(W[:, H:]), np.ascontiguousarray(W[:, :H])
-    w_h_half = w_h * half
-    columns = np.asfortranarray(w_h_half) if w_h.size <= COLUMN_MAJOR_MAX_WEIGHTS else None
-    return PackedCell(w_x, w_h, b, half, w_x * half, w_h_half, b * half, weights.source, columns)
+    w_h_half = W[:, :H] * half  # (4H, H), a new C-ordered array
+    columns = np.asfortranarray(w_h_half) if w_h_half.size <= COLUMN_MAJOR_MAX_WEIGHTS else None
+    return PackedCell(W[:, H:] * half, w_h_half, b * half, b, weights.source, columns)
 
 
 def checked_inputs(weights, xs: np.ndarray) -> np.ndarray:

@@ -70,9 +70,9 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
     w_h = cell.recurrent(c.shape[1])
     # The gates and C_{t-1} in one buffer, rows [i | f | o | C̃ | C]: [i ; f] ⊙ [C̃ ; C] is
     # [write ; keep] in one call.
-    block = np.empty((5 * H, c.shape[1]), c.dtype)
-    gates, sigmoids, state = block[: 4 * H], block[: 3 * H], block[4 * H :]
-    input_forget, candidate_state, o = block[: 2 * H], block[3 * H :], block[2 * H : 3 * H]
+    rows = np.empty((5 * H, c.shape[1]), c.dtype)
+    gates, sigmoids, state = rows[: 4 * H], rows[: 3 * H], rows[4 * H :]
+    input_forget, candidate_state, o = rows[: 2 * H], rows[3 * H :], rows[2 * H : 3 * H]
     state[:] = c
     half = np.full_like(sigmoids, 0.5)  # full size: NumPy broadcasts a scalar or a column more slowly
     write_keep = np.empty_like(input_forget)
@@ -82,9 +82,9 @@ def _run_states(cell: PackedCell, xw: np.ndarray, outputs: np.ndarray, h: np.nda
     dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
     block_steps = block_steps_for(H, c.shape[1], c.dtype)
     for start in range(0, len(xw), block_steps):
-        block = slice(start, start + block_steps)
-        add(xw[block], cell.b_half, xw[block])  # W_x·x_t + b, a block at a time: it is then in the cache
-        for xw_t, h_t in zip(xw[block], outputs[block]):
+        steps = slice(start, start + block_steps)
+        add(xw[steps], cell.b_half, xw[steps])  # W_x·x_t + b, a block at a time: it is then in the cache
+        for xw_t, h_t in zip(xw[steps], outputs[steps]):
             dot(w_h, h, gates)  # the one matrix product per step
             add(gates, xw_t, gates)  # pre-activations (halved for the sigmoid gates)
             tanh(gates, gates)

@@ -194,9 +194,12 @@ def _states(layout: StackLayout, state: np.ndarray | None, batch: int, option: s
     H = size or layout.hidden_size
     if state is not None and state.ndim == 1:
         if state.shape != (H,):
+            projected = H != layout.hidden_size  # h of a projected LSTM has P entries
+            what = f"project h to P = {H} entries" if projected else f"have hidden size H = {H}"
+            letter = "P" if projected else "H"
             raise UsageError(
-                f"{option} has {state.shape[0]} values, but the weights have hidden size H = {H}, so "
-                f"{option} must have {H} values (or shape (cells, H) / (cells, B, H) from a .npy)."
+                f"{option} has {state.shape[0]} values, but the weights {what}, so "
+                f"{option} must have {H} values (or shape (cells, {letter}) / (cells, B, {letter}) from a .npy)."
             )
         state = np.broadcast_to(state, (len(layout.keys), H))
     return initial_states(layout, state, batch, option, H)

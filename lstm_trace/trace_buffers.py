@@ -142,12 +142,17 @@ class OnDemand(Mapping):
     """
 
     def __init__(self, stored: dict[str, np.ndarray], recipes: dict[str, Callable[[], np.ndarray]]):
-        self._stored, self._recipes = stored, recipes
+        self._stored, self._recipes, self._made = dict(stored), recipes, {}
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._stored and name in self._recipes:
-            self._stored[name] = self._recipes[name]()
-        return self._stored[name]
+        if name in self._stored:
+            return self._stored[name]
+        if name not in self._made:
+            self._made[name] = self._recipes[name]()  # KeyError for a name that is neither
+        return self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._stored or name in self._recipes  # without making anything
 
     def __iter__(self) -> Iterator[str]:
         return iter([*self._stored, *(name for name in self._recipes if name not in self._stored)])

@@ -63,7 +63,7 @@ def resolve_inputs(
 
         inputs = resolve_variant_inputs(
             cell=cell, preset=preset, h=h, x=x, c=c, weights=weights, seed=seed,
-            hidden_size=hidden_size, dtype=dtype, selection=selection,
+            hidden_size=hidden_size, dtype=dtype, selection=selection, x_option=x_option,
         )  # fmt: skip
         return replace(inputs, notes=file_notes + inputs.notes)
     if dtype not in DTYPES:

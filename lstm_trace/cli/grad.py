@@ -56,7 +56,11 @@ ForgetBiasIntoB = Annotated[
 ]
 BackwardStageOption = Annotated[
     Optional[str],
-    typer.Option("--stage", "-s", help=f"Show one backward stage only: {', '.join(BACKWARD_STAGE_NAMES)}.", rich_help_panel=DISPLAY),
+    typer.Option(
+        "--stage", "-s",
+        help=f"Show one backward stage only: {', '.join(BACKWARD_STAGE_NAMES)} (a variant has its own: its error lists them).",
+        rich_help_panel=DISPLAY,
+    ),
 ]
 AsJSON = Annotated[bool, typer.Option("--json", help="Print the trace with its gradients as JSON.")]
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")]

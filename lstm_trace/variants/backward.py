@@ -27,8 +27,8 @@ from ..errors import UsageError
 from ..weights.model import LSTMWeights
 from .backward_trace import VariantBackward
 from .options import CellOptions
-from .slopes import CELL_SLOPES, GATE_SLOPES, clip_pass
-from .trace import VariantGateTrace, VariantStepTrace
+from .slopes import CELL_SLOPES, GATE_SLOPES, block_backward, clip_pass, gate_local
+from .trace import VariantStepTrace
 
 
 def variant_step_backward(
@@ -70,7 +70,7 @@ def lstm_variant_backward(
     d_o = d_m * c_act
     d_c = d_c_carried + d_m * o * cell_slope(c, c_act)
     # oₜ = σ(clip(W_o·z + p_o ⊙ Cₜ + b_o))
-    o_local = _local(step.output, gate_slope, cell.preact_clip)
+    o_local = gate_local(step.output, gate_slope, cell.preact_clip)
     delta_o = d_o * o_local
     if peep is not None:
         d_c = d_c + peep["output"] * delta_o  # the output peephole saw the new Cₜ
@@ -85,17 +85,17 @@ def lstm_variant_backward(
     d_c_tilde = d_u * i
     d_c_prev = d_u * f
     # C̃ₜ = g(clip(W_c·z + b_c))
-    c_tilde_local = _local(step.candidate, cell_slope, cell.preact_clip)
+    c_tilde_local = gate_local(step.candidate, cell_slope, cell.preact_clip)
     delta_c = d_c_tilde * c_tilde_local
     # iₜ = σ(clip(W_i·z + p_i ⊙ Cₜ₋₁ + b_i)), or cifg's iₜ = 1 − fₜ
     if cell.variant == "cifg":
         d_f = d_f - d_i
         i_local = delta_i = None
     else:
-        i_local = _local(step.input, gate_slope, cell.preact_clip)
+        i_local = gate_local(step.input, gate_slope, cell.preact_clip)
         delta_i = d_i * i_local
     # fₜ = σ(clip(W_f·z + p_f ⊙ Cₜ₋₁ + b_f + B))
-    f_local = _local(step.forget, gate_slope, cell.preact_clip)
+    f_local = gate_local(step.forget, gate_slope, cell.preact_clip)
     delta_f = d_f * f_local
     d_peepholes = None
     if peep is not None:
@@ -104,11 +104,11 @@ def lstm_variant_backward(
     # W_g·z + b_g, for each gate that has weights
     z = step.concat
     grads = {
-        "forget": _weights_backward(weights.W["forget"], z, d_f, f_local, delta_f, weight_grads),
+        "forget": block_backward(weights.W["forget"], z, d_f, f_local, delta_f, weight_grads),
         "input": (GateGrad(d_preact=None, d_W=None, d_b=None, d_act=d_i) if delta_i is None
-                  else _weights_backward(weights.W["input"], z, d_i, i_local, delta_i, weight_grads)),
-        "candidate": _weights_backward(weights.W["candidate"], z, d_c_tilde, c_tilde_local, delta_c, weight_grads),
-        "output": _weights_backward(weights.W["output"], z, d_o, o_local, delta_o, weight_grads),
+                  else block_backward(weights.W["input"], z, d_i, i_local, delta_i, weight_grads)),
+        "candidate": block_backward(weights.W["candidate"], z, d_c_tilde, c_tilde_local, delta_c, weight_grads),
+        "output": block_backward(weights.W["output"], z, d_o, o_local, delta_o, weight_grads),
     }  # fmt: skip
     d_z = sum(grad.d_z for grad in grads.values() if grad.d_z is not None)
     P = step.h_prev.shape[0]
@@ -118,20 +118,3 @@ def lstm_variant_backward(
         d_h_unprojected=None if weights.projection is None else d_m, d_projection=d_projection,
         d_peepholes=d_peepholes,
     )  # fmt: skip
-
-
-def _local(gate: VariantGateTrace, slope, clip: float | None) -> np.ndarray:
-    """The gate's slope from its pre-activation to its value: act′ at what act saw, zero where the clip held."""
-    clipped = getattr(gate, "clipped", None)  # a plain GateTrace has no such field
-    seen = gate.preact if clipped is None else clipped
-    local = slope(seen, gate.act)
-    held = clip_pass(gate.preact, clip)
-    return local if held is None else local * held
-
-
-def _weights_backward(W_g, z, d_act, local, delta_g, weight_grads: bool) -> GateGrad:
-    d_W_g = np.outer(delta_g, z) if weight_grads else None  # (H, len z)
-    return GateGrad(d_preact=delta_g, d_W=d_W_g, d_b=delta_g, d_act=d_act, local=local, d_z=W_g.T @ delta_g)
-
-
-from .bptt import VariantThroughTime, variant_through_time  # noqa: E402,F401  (re-exported; bptt uses the function above)

@@ -19,8 +19,8 @@ from ..backward_trace import GateGrad
 from ..weights.gru import GRUWeights
 from .backward_trace import VariantBackward
 from .options import CellOptions
-from .slopes import CELL_SLOPES, GATE_SLOPES, clip_pass
-from .trace import GRUGateTrace, GRUStepTrace
+from .slopes import CELL_SLOPES, GATE_SLOPES, block_backward, gate_local
+from .trace import GRUStepTrace
 
 
 def gru_backward(
@@ -40,7 +40,7 @@ def gru_backward(
     d_z = d_h * (h_prev - n)
     d_h_direct = d_h * z
     # nₜ = g(clip(a_n))
-    n_local = _local(step.new, new_slope, cell.preact_clip)
+    n_local = gate_local(step.new, new_slope, cell.preact_clip)
     delta_n = d_n * n_local
     if cell.gru_reset_before:
         # a_n = W_in·xₜ + b_in + W_hn·(rₜ ⊙ hₜ₋₁) + b_hn
@@ -58,16 +58,16 @@ def gru_backward(
         hidden_input = h_prev
     d_x_from_new = W_x["new"].T @ delta_n
     # rₜ, zₜ = σ(clip(W_i·xₜ + W_h·hₜ₋₁ + b))
-    r_local = _local(step.reset, gate_slope, cell.preact_clip)
-    z_local = _local(step.update, gate_slope, cell.preact_clip)
+    r_local = gate_local(step.reset, gate_slope, cell.preact_clip)
+    z_local = gate_local(step.update, gate_slope, cell.preact_clip)
     delta_r, delta_z = d_r * r_local, d_z * z_local
     concat = np.concatenate([h_prev, x])
     d_W_new = None
     if weight_grads:
         d_W_new = np.hstack([np.outer(d_W_hn_rows, hidden_input), np.outer(delta_n, x)])  # [W_hn | W_in]
     grads = {
-        "reset": _block(weights.W["reset"], concat, d_r, r_local, delta_r, weight_grads),
-        "update": _block(weights.W["update"], concat, d_z, z_local, delta_z, weight_grads),
+        "reset": block_backward(weights.W["reset"], concat, d_r, r_local, delta_r, weight_grads),
+        "update": block_backward(weights.W["update"], concat, d_z, z_local, delta_z, weight_grads),
         "new": GateGrad(d_preact=delta_n, d_W=d_W_new, d_b=delta_n, d_act=d_n, local=n_local,
                         d_z=np.concatenate([d_h_from_new, d_x_from_new])),
     }  # fmt: skip
@@ -76,15 +76,3 @@ def gru_backward(
         gates=grads, d_h_prev=d_h_direct + d_through_weights[:H], d_x=d_through_weights[H:], d_h=d_h,
         d_z=d_through_weights, d_b_hn=d_b_hn, d_h_direct=d_h_direct,
     )  # fmt: skip
-
-
-def _local(gate: GRUGateTrace, slope, clip: float | None) -> np.ndarray:
-    seen = gate.preact if gate.clipped is None else gate.clipped
-    local = slope(seen, gate.act)
-    held = clip_pass(gate.preact, clip)
-    return local if held is None else local * held
-
-
-def _block(W_g, concat, d_act, local, delta_g, weight_grads: bool) -> GateGrad:
-    d_W_g = np.outer(delta_g, concat) if weight_grads else None  # (H, H+I)
-    return GateGrad(d_preact=delta_g, d_W=d_W_g, d_b=delta_g, d_act=d_act, local=local, d_z=W_g.T @ delta_g)

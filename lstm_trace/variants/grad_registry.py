@@ -147,10 +147,13 @@ def _gru_stages(cell: CellOptions) -> tuple[VariantGradStage, ...]:
     )  # fmt: skip
 
 
+BIAS_LETTERS = {"forget": "f", "input": "i", "candidate": "c", "output": "o", "reset": "r", "update": "z", "new": "in"}
+
+
 def _weights_stage(gates: tuple[str, ...]) -> VariantGradStage:
     return VariantGradStage(
         "weights", "Gradients of the biases (and, in the JSON, of the weights)",
         ("∂L/∂W_g = δ_g zᵀ", "∂L/∂b_g = δ_g"),
         "Each bias was added once, so its gradient is δ_g; ∂L/∂W_g is δ_g times the input the block saw.",
-        tuple(_g(f"{gate}.d_b", f"∂L/∂b_{gate[0] if gate != 'candidate' else 'c'}") for gate in gates),
+        tuple(_g(f"{gate}.d_b", f"∂L/∂b_{BIAS_LETTERS[gate]}") for gate in gates),
     )

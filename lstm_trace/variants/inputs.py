@@ -36,6 +36,7 @@ def resolve_variant_inputs(
     hidden_size: int | None = None,
     dtype: str = "float64",
     selection: LayerSelection = LayerSelection(),
+    x_option: str = "--x",  # how errors name x: `grad --xs` passes "each step of --xs"
 ) -> StepInputs:
     cell.check()
     if dtype not in DTYPES:
@@ -73,7 +74,7 @@ def resolve_variant_inputs(
     if cell.has_cell_state and c is None:
         c = np.zeros(H)
         notes.append("C_(t-1) was not given, so it is assumed to be zeros.")
-    _check_fits(loaded, x=x, h=h, c=c)
+    _check_fits(loaded, x=x, h=h, c=c, x_option=x_option)
     return StepInputs(
         weights=loaded.astype(dtype),
         x=x.astype(dtype),
@@ -159,9 +160,9 @@ def _scenario_weights(cell: CellOptions, scenario: Scenario, hidden_size: int | 
     return LSTMWeights.from_arrays({**base.as_arrays(), **overrides}, provenance, origin)
 
 
-def _check_fits(weights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray | None) -> None:
+def _check_fits(weights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray | None, x_option: str = "--x") -> None:
     H, P, I = weights.hidden_size, weights.h_size, weights.input_size
-    checks = [("--x", x, I, "I"), ("--h", h, P, "P" if P != H else "H")]
+    checks = [(x_option, x, I, "I"), ("--h", h, P, "P" if P != H else "H")]
     if c is not None:
         checks.append(("--c", c, H, "H"))
     for option, vector, size, letter in checks:

@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..backward_trace import GateGrad
+
 # (input a, output y) -> dy/da
 Slope = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -48,3 +50,18 @@ def clip_pass(value: np.ndarray, bound: float | None) -> np.ndarray | None:
     if bound is None:
         return None
     return ((value >= -bound) & (value <= bound)).astype(value.dtype)
+
+
+def gate_local(gate, slope: Slope, clip: float | None) -> np.ndarray:
+    """A gate's slope from its pre-activation to its value: act′ at what act saw, zero where the clip held."""
+    clipped = getattr(gate, "clipped", None)  # a plain GateTrace has no such field
+    seen = gate.preact if clipped is None else clipped
+    local = slope(seen, gate.act)
+    held = clip_pass(gate.preact, clip)
+    return local if held is None else local * held
+
+
+def block_backward(W_g, inputs, d_act, local, delta_g, weight_grads: bool) -> GateGrad:
+    """W_g·inputs + b_g backwards: ∂L/∂W_g = δ_g inputsᵀ (when asked for), ∂L/∂b_g = δ_g, W_gᵀδ_g sent back."""
+    d_W_g = np.outer(delta_g, inputs) if weight_grads else None  # (H, len inputs)
+    return GateGrad(d_preact=delta_g, d_W=d_W_g, d_b=delta_g, d_act=d_act, local=local, d_z=W_g.T @ delta_g)
