@@ -104,6 +104,8 @@ class Trace:
     title: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)  # assumptions the user should know about
     cell: CellOptions = CellOptions()  # which cell made the steps: the plain LSTM unless a variant was asked for
+    # A variant's gradients from `grad`, read back from the JSON "variant_backward" block: ((t, VariantBackward), ...)
+    variant_backward: tuple | None = None
 
     @property
     def variant(self) -> str:

@@ -193,6 +193,11 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
     layout = layout_for(cell)
     P = cell.proj_size or H  # the length of h: P with a projection
     sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
+    variant_backward = None
+    if "variant_backward" in content:  # a variant's gradients from `grad`
+        from .variants.grad_json import variant_backward_from_dict
+
+        variant_backward = variant_backward_from_dict(content["variant_backward"], dtype, origin)
     return Trace(
         hidden_size=H,
         input_size=I,
@@ -202,6 +207,7 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
         title=title,
         notes=tuple(notes),
         cell=cell,
+        variant_backward=variant_backward,
     )
 
 

@@ -12,6 +12,9 @@ import json
 import numpy as np
 import pytest
 
+from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.variants.backward import variant_step_backward
+from lstm_trace.weights.variant_presets import lstm_preset
 from tests.framework_models import one_line
 
 X = "0.5,-0.2,0.9"
@@ -41,14 +44,22 @@ def _loss(cli, options, x) -> float:
     return float(np.sum(json.loads(result.output)["steps"][0]["h"]))
 
 
+WIDE_X = "4.5,-6,5.5"  # pre-activations on both sides of hard σ's kinks at ±2.5 (asserted below)
+
+
 @pytest.mark.parametrize("name", list(CELLS))
 def test_the_gradient_of_x_matches_finite_differences_of_the_forward_pass(cli, name):
     options = CELLS[name]
-    result = cli("grad", *COMMON, *options, *_state_options(options), "--x", X, "--json")
+    x_text = WIDE_X if "hard_sigmoid" in options else X
+    result = cli("grad", *COMMON, *options, *_state_options(options), "--x", x_text, "--json")
     assert result.exit_code == 0, result.output
     content = json.loads(result.output)
     step = content["variant_backward"]["steps"][0]
-    x, eps = np.array([float(v) for v in X.split(",")]), 1e-6
+    if "hard_sigmoid" in options:  # some gate units on the flat parts (slope 0), some on the line
+        preacts = np.concatenate([content["steps"][0][g]["preact"] for g in ("forget", "input", "output")])
+        assert np.any(np.abs(preacts) > 2.5 + 1e-3) and np.any(np.abs(preacts) < 2.5 - 1e-3)
+        assert np.all(np.abs(np.abs(preacts) - 2.5) > 1e-4)  # away from the kinks, where differences are exact
+    x, eps = np.array([float(v) for v in x_text.split(",")]), 1e-6
     numeric = []
     for k in range(len(x)):
         shift = np.zeros_like(x)
@@ -94,10 +105,19 @@ def test_bad_upstream_gradients_are_clear_errors(cli):
 
 
 def test_the_forget_bias_folded_into_b_f_is_the_run_time_forget_bias(cli):
-    # grad adds --forget-bias to b_f; step adds it at run time inside σ: the same forward pass.
+    # grad adds --forget-bias to b_f; step adds it at run time inside σ: the same forward pass ...
     folded = json.loads(cli("grad", *COMMON, *CELLS["peephole"], "--x", X, "--forget-bias", "1.5", "--json").output)
     run_time = json.loads(cli("step", *COMMON, *CELLS["peephole"], "--x", X, "--forget-bias", "1.5", "--json").output)
     np.testing.assert_allclose(folded["steps"][0]["h"], run_time["steps"][0]["h"], rtol=0, atol=1e-15)
+    # ... and the same gradients as the backward pass of the cell with the run-time bias
+    cell = CellOptions(variant="peephole", forget_bias=1.5)
+    weights = lstm_preset("random", 4, 3, seed=3, peepholes=True)
+    x = np.array([float(v) for v in X.split(",")])
+    expected = variant_step_backward(cell_step(weights, x, None, None, cell), weights, cell, np.ones(4), np.zeros(4))
+    got = folded["variant_backward"]["steps"][0]
+    np.testing.assert_allclose(got["d_x"], expected.d_x, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(got["gates"]["forget"]["d_W"], expected.gates["forget"].d_W, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(got["peepholes"]["forget"], expected.d_peepholes["forget"], rtol=0, atol=1e-14)
 
 
 XS = "0.5,-0.2,0.9;0.1,0.9,-0.4;-0.7,0.3,0.2;0.2,0.2,0.1"
@@ -118,12 +138,30 @@ def test_through_time_the_norms_start_at_the_upstream_gradient(cli, name):
     for earlier, later in zip(steps, steps[1:]):
         np.testing.assert_array_equal(earlier["d_h"], later["d_h_prev"])
     assert norms["d_h_norm"][0] == pytest.approx(np.linalg.norm(steps[0]["d_h_prev"]), rel=1e-12)
-    table = cli("grad", *COMMON, *CELLS[name], "--xs", XS, "--compare-rnn")
-    assert table.exit_code == 0 and ("GRU" if name == "gru" else "LSTM") in table.output and "RNN" in table.output
+    table = one_line(cli("grad", *COMMON, *CELLS[name], "--xs", XS, "--compare-rnn").output)
+    label = "GRU" if name == "gru" else "LSTM"
+    assert f"{label} ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = " in table and "RNN ‖∂L/∂h₀‖ / ‖∂L/∂h_T‖ = " in table
+    assert ("‖∂L/∂C₀‖ / ‖∂L/∂C_T‖" in table) is (name != "gru")
 
 
-def test_show_reads_a_variant_grad_trace_back(cli, tmp_path):
+@pytest.mark.parametrize("name", ["cifg", "gru"])
+def test_show_reads_a_variant_grad_trace_back_with_its_gradients(cli, tmp_path, name):
     path = tmp_path / "grad.json"
-    assert cli("grad", *COMMON, *CELLS["cifg"], "--x", X, "--output", str(path)).exit_code == 0
+    printed = cli("grad", *COMMON, *CELLS[name], "--x", X, "--output", str(path))
+    assert printed.exit_code == 0, printed.output
     shown = cli("show", str(path))
-    assert shown.exit_code == 0 and "One CIFG LSTM step" in shown.output
+    assert shown.exit_code == 0, shown.output
+    title = "One GRU step" if name == "gru" else "One CIFG LSTM step"
+    assert title in shown.output
+    # the backward tables, as grad printed them after its header
+    tables = printed.output[printed.output.index("Back through"):]
+    assert tables in shown.output
+
+
+def test_a_malformed_variant_backward_block_is_a_data_error(cli, tmp_path):
+    content = json.loads(cli("grad", *COMMON, *CELLS["gru"], "--x", X, "--json").output)
+    content["variant_backward"]["steps"][0]["d_x"] = ["a", 1]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    result = cli("show", str(path))
+    assert result.exit_code == 1 and "variant_backward" in one_line(result.output) and "Traceback" not in result.output

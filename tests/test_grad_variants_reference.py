@@ -225,7 +225,14 @@ SEQUENCE_CASES = {
     "peephole+cell_clip": Case(CellOptions(variant="peephole", cell_clip=0.3), input_scale=2.0, c_scale=2.0,
                                condition=lambda ref: _some_outside(ref["u"], 0.3, "cell clip over the steps")),  # fmt: skip
     "lstm+proj": CASES["lstm+proj"],
+    "cifg": CASES["cifg"],
+    "preact_clip+hard_sigmoid": Case(CellOptions(preact_clip=0.6, gate_activation="hard_sigmoid"), weight_scale=2.5,
+                                     input_scale=2.0),  # fmt: skip
+    "cifg+proj+forget_bias+cell_clip": Case(
+        CellOptions(variant="cifg", proj_size=P, forget_bias=1.0, cell_clip=0.4), input_scale=2.0, c_scale=2.0
+    ),
     "gru": CASES["gru"],
+    "gru+reset_before": CASES["gru+reset_before"],
 }
 
 

@@ -43,4 +43,15 @@ def show(
 
         for view in (grad_header(trace, with_notes=False), *backward_views(trace, table_options(precision, max_rows, all_rows))):
             console.print(view)
+    if stage is None and trace.variant_backward:  # a variant's trace from `grad`
+        from ..render.grad_variant import variant_backward_views, variant_grad_header
+
+        options = table_options(precision, max_rows, all_rows)
+        console.print(variant_grad_header(trace, trace.cell, layout_for(trace.cell).title, None, with_notes=False))
+        steps = {step.t: step for step in trace.steps}
+        for t, backward in reversed(trace.variant_backward):
+            if len(trace.variant_backward) > 1:
+                console.print(f"[bold underline]Backward through t = {t}[/]")
+            for view in variant_backward_views(steps.get(t, trace.steps[-1]), backward, trace.cell, options):
+                console.print(view)
     save_export(console, export)

@@ -22,8 +22,8 @@ from .numbers import format_number, format_vector
 from .tables import TableOptions, _elided, _row_plan
 
 
-def variant_grad_header(trace: Trace, cell: CellOptions, title: str, loss: str | None) -> Panel:
-    lines = header_lines(trace, loss)
+def variant_grad_header(trace: Trace, cell: CellOptions, title: str, loss: str | None, with_notes: bool = True) -> Panel:
+    lines = header_lines(trace, loss, with_notes)
     for stage in variant_grad_stages(cell):
         for equation in stage.equations:
             lines.append(equation + "\n", style="bold")
