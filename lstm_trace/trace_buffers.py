@@ -4,14 +4,16 @@
 and fills them chunk after chunk (`sequence.trace_cell_chunks`). The loop is the untraced
 one (`sequence._run_states`), the same nine NumPy calls a step on the same halved sigmoid
 rows, writing into the trace instead of scratch, so both give the same bits. What is off
-the path from one step to the next is done a block of steps at a time: W·z, and doubling
-the halved sigmoid rows back. keep = f ⊙ C_{t-1}, write = i ⊙ C̃ and tanh(C_t) are not
-stored but made again on first use by the same NumPy calls.
+the path from one step to the next is done a block of steps at a time: adding the bias,
+and doubling the halved sigmoid rows back. Stored: the pre-activations, the gates, C and h
+(10·H·B values a step). Made again on first use instead: keep = f ⊙ C_{t-1}, write = i ⊙ C̃
+and tanh(C_t), by the same NumPy calls (so with the loop's bits), and W·z as (W·z + b) − b.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 
 import numpy as np
 
@@ -19,18 +21,18 @@ from .packed_cell import GATE_ORDER, SIGMOID_GATES, PackedCell, input_projection
 from .sequence_trace import SequenceTrace
 
 CHUNK_BYTES = 32 * 2**20  # the traced buffers of one chunk, when streaming
-BLOCK_BYTES = 256 * 2**10  # the steps whose bias and W·z are added in one call: about what the L2 cache keeps
+BLOCK_BYTES = 256 * 2**10  # the steps whose bias is added in one call: about what the L2 cache keeps
 
 
 def block_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
     """Steps a block: enough that the calls per block cost little a step, few enough to stay in the cache."""
-    per_step = 4 * hidden_size * batch * np.dtype(dtype).itemsize  # one step of W·z
+    per_step = 4 * hidden_size * batch * np.dtype(dtype).itemsize  # one step of pre-activations
     return int(np.clip(BLOCK_BYTES // per_step, 8, 512))
 
 
 def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
-    """Steps per chunk so that a chunk's buffers (about 14·H·B values a step) stay near CHUNK_BYTES."""
-    per_step = 14 * hidden_size * batch * np.dtype(dtype).itemsize
+    """Steps per chunk so that a chunk's buffers (about 10·H·B values a step) stay near CHUNK_BYTES."""
+    per_step = 10 * hidden_size * batch * np.dtype(dtype).itemsize
     return int(np.clip(CHUNK_BYTES // per_step, 16, 1024))
 
 
@@ -48,7 +50,7 @@ class TraceBuffers:
         # The gates and C_{t-1} of a step share one block of rows [i | f | o | C̃ | C_{t-1}], as in the
         # untraced loop: [i ; f] ⊙ [C̃ ; C_{t-1}] is then [write ; keep] in one call, and the C rows of
         # block k+1 are where step k writes C_k. So `gates` has one extra block, whose C rows hold C_S.
-        shapes = {"wz": (steps, 4 * H, batch), "preact": (steps, 4 * H, batch), "gates": (steps + 1, 5 * H, batch)}
+        shapes = {"preact": (steps, 4 * H, batch), "gates": (steps + 1, 5 * H, batch)}
         shapes["hs"] = (steps + 1, H, batch)  # row k is h before step k, row k+1 after it
         memory = np.empty(sum(int(np.prod(shape)) for shape in shapes.values()), dtype)
         self.arrays, start = {}, 0
@@ -56,10 +58,10 @@ class TraceBuffers:
             size = int(np.prod(shape))
             self.arrays[name] = memory[start : start + size].reshape(shape)
             start += size
-        # W_h·h_{t-1} of the last few steps: W·z = W_x·x_t + W_h·h_{t-1} is added for a block of steps in
-        # one call, off the path from one step to the next (and while those values are still in the cache).
+        # The bias is added, and the halved rows doubled back, a block of steps at a time: off the path
+        # from one step to the next, while those values are still in the cache.
         self.block_steps = block_steps_for(H, batch, dtype)
-        self.recurrent = np.empty((self.block_steps, 4 * H, batch), dtype)
+        self.rec = np.empty((4 * H, batch), dtype)  # W_h·h_{t-1} of the current step
         # [write ; keep] and tanh(C_t) of the current step only: the trace makes them again from the
         # gates and states it keeps, by the same NumPy calls (see `_trace`).
         self.write_keep = np.empty((2 * H, batch), dtype)
@@ -69,9 +71,8 @@ class TraceBuffers:
     def run(self, xs: np.ndarray, times: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> SequenceTrace:
         """Trace the steps of xs (S', B, I), already in the order to compute them, from h0, c0 (B, H)."""
         S, H = xs.shape[0], self.cell.hidden_size
-        wz = self.arrays["wz"][:S]
         # The loop runs on the halved sigmoid rows, as the untraced loop does (see `_loop`).
-        input_projection(self.cell.w_x_half, xs, out=wz)  # W_x·x_t for the chunk; the loop adds b and W_h·h_{t-1}
+        input_projection(self.cell.w_x_half, xs, out=self.arrays["preact"][:S])  # W_x·x_t; the loop adds b, W_h·h_{t-1}
         self.arrays["hs"][0], self.arrays["gates"][0, 4 * H :] = h0.T, c0.T
         self._loop(S)
         return self._trace(xs, times, S)
@@ -79,7 +80,7 @@ class TraceBuffers:
     def _loop(self, S: int) -> None:
         H, w_h = self.cell.hidden_size, self.cell.recurrent(self.half.shape[1])
         sigmoid_half = self.half[: SIGMOID_GATES * H]
-        wz, preact = self.arrays["wz"][:S], self.arrays["preact"][:S]
+        preact, rec = self.arrays["preact"][:S], self.rec
         blocks, hs = self.arrays["gates"][: S + 1], self.arrays["hs"][: S + 1]
         acts, sigmoids = blocks[:S, : 4 * H], blocks[:S, : SIGMOID_GATES * H]
         input_forget, candidate_state = blocks[:S, : 2 * H], blocks[:S, 3 * H :]  # [i ; f] and [C̃ ; C_{t-1}]
@@ -90,10 +91,9 @@ class TraceBuffers:
         h_prev = hs[0]
         for start in range(0, S, self.block_steps):
             block = slice(start, start + self.block_steps)
-            recurrent = self.recurrent[: len(wz[block])]
-            add(wz[block], self.cell.b_half, preact[block])  # W_x·x_t + b, a block at a time: it is then in the cache
-            for rec, pre_t, act_t, sig_t, if_t, gc_t, c_t, o_t, h_t in zip(
-                recurrent, preact[block], acts[block], sigmoids[block], input_forget[block], candidate_state[block],
+            add(preact[block], self.cell.b_half, preact[block])  # W_x·x_t + b, a block at a time: then in the cache
+            for pre_t, act_t, sig_t, if_t, gc_t, c_t, o_t, h_t in zip(
+                preact[block], acts[block], sigmoids[block], input_forget[block], candidate_state[block],
                 c_next[block], o[block], hs[1:][block],
             ):  # fmt: skip
                 dot(w_h, h_prev, rec)  # the one matrix product per step
@@ -106,10 +106,8 @@ class TraceBuffers:
                 tanh(c_t, c_tanh)
                 multiply(o_t, c_tanh, h_t)  # h_t = o ⊙ tanh(C_t)
                 h_prev = h_t
-            add(wz[block], recurrent, wz[block])  # W·z = W_x·x_t + W_h·h_{t-1} for the block
             # Back to whole pre-activations: the sigmoid rows ran halved, a/2 inside σ(a) = 0.5 + 0.5·tanh(a/2).
             # Halving and doubling are exact, so these are the sums the unhalved cell makes, bit for bit.
-            multiply(wz[block, : SIGMOID_GATES * H], 2, wz[block, : SIGMOID_GATES * H])
             multiply(preact[block, : SIGMOID_GATES * H], 2, preact[block, : SIGMOID_GATES * H])
 
     def _trace(self, xs: np.ndarray, times: np.ndarray, S: int) -> SequenceTrace:
@@ -120,7 +118,6 @@ class TraceBuffers:
         arrays: dict[str, np.ndarray] = {"x": xs, "h_prev": rows(hs[:-1]), "c_prev": rows(cs[:-1])}
         for k, gate in enumerate(GATE_ORDER):
             block = slice(k * H, (k + 1) * H)
-            arrays[f"{gate}.wz"] = rows(self.arrays["wz"][:S, block])
             arrays[f"{gate}.bias"] = np.broadcast_to(self.cell.b[block, 0], (S, B, H))
             arrays[f"{gate}.preact"] = rows(self.arrays["preact"][:S, block])
             arrays[f"{gate}.act"] = rows(blocks[:S, block])
@@ -130,6 +127,10 @@ class TraceBuffers:
             "write": lambda: np.multiply(arrays["input.act"], arrays["candidate.act"]),
             "c_tanh": lambda: np.tanh(arrays["c"]),
         }
+        # W·z itself is never formed: the loop adds b to W_x·x_t before W_h·h_{t-1} arrives, so the
+        # trace shows (W·z + b) − b, which is W·z to within one rounding.
+        for gate in GATE_ORDER:
+            remade[f"{gate}.wz"] = partial(np.subtract, arrays[f"{gate}.preact"], arrays[f"{gate}.bias"])
         return SequenceTrace(times=times.copy(), arrays=OnDemand(arrays, remade), layer=self.layer, direction=self.direction)
 
 
