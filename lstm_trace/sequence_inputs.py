@@ -57,7 +57,10 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         raise UsageError(f"--dtype {request.dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
     request.cell.check()
     scenario = load_scenario(request.preset) if request.preset else None
-    h = parse_state(request.h, "--h") if request.h is not None else (scenario.h if scenario else None)
+    if request.h is not None:
+        h = parse_state(request.h, "--h")
+    else:  # as in `step`: --hidden-size sets a new size, so the preset's h is not used
+        h = scenario.h if scenario is not None and request.hidden_size is None else None
     c = parse_state(request.c, "--c") if request.c is not None else (scenario.c if scenario else None)
     xs = _time_major(request.xs, request.batch_first)  # (T, B, I)
     T, B, I = xs.shape

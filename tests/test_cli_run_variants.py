@@ -141,6 +141,19 @@ def test_proj_size_with_a_preset_needs_the_hidden_size(cli):
     assert result.exit_code == 2 and "give the cell's size with --hidden-size H" in one_line(result.output), result.output
 
 
+def test_a_scenario_preset_with_a_projection_runs_as_step_does(cli):
+    """--hidden-size sets a new size, so the preset's h (H entries, not P) is dropped by run as by step."""
+    preset = ["--preset", "seed-question", "--proj-size", "3", "--hidden-size", "5"]
+    x0 = "-0.1,0.3,0.1,0.2,0.0"
+    first = run_json(cli, "--xs", f"{x0};0.5,-0.5,0.25,0,1", *preset)["steps"][0]
+    result = cli("step", "--x", x0, *preset, "--json")
+    assert result.exit_code == 0, result.output
+    alone = json.loads(result.output)["steps"][0]
+    assert len(first["h"]) == 3 and len(first["c"]) == 5
+    np.testing.assert_array_equal(first["h"], alone["h"])
+    np.testing.assert_array_equal(first["c"], alone["c"])
+
+
 @pytest.mark.framework
 def test_files_choose_the_cell_and_a_contradicting_option_is_refused(cli, tmp_path):
     import torch
