@@ -305,7 +305,7 @@ def test_explain_carousel_folds_a_forget_bias_into_b_f(cli):
     out = cli("explain", "carousel", "--forget-bias", "3").output
     assert "--forget-bias 3 was added to every b_f" not in out  # notes are not part of the carousel page
     f = 1 / (1 + np.exp(-(0.0 - 0.1 + 3)))  # seed question, unit 0: h + x = -0.1, plus the bias
-    assert f"∂L/∂Cₜ[0] × fₜ[0] = " in out and f"× {f:.4f} = " in out
+    assert "∂L/∂Cₜ[0] × fₜ[0] = " in out and f"× {f:.4f} = " in out
 
 
 def test_backward_explanations_are_for_the_plain_lstm(run_cli):

@@ -9,7 +9,7 @@ import pytest
 
 from lstm_trace import DataError, presets
 from lstm_trace.weights import read_weights_file
-from lstm_trace.weights.gru import GRUWeights, read_gru_file
+from lstm_trace.weights.gru import GRUWeights
 from lstm_trace.weights.native import write_json
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 
@@ -57,7 +57,7 @@ def test_gru_weights_read_from_npz_and_json(tmp_path):
     (tmp_path / "g.json").write_text(json.dumps({"format": "lstm-trace-weights/1", "variant": "gru",
                                                  **{k: v.tolist() for k, v in weights.as_arrays().items()}}))  # fmt: skip
     for path in (tmp_path / "g.npz", tmp_path / "g.json"):
-        back = read_gru_file(path)
+        back = read_weights_file(path)
         assert isinstance(back, GRUWeights) and (back.hidden_size, back.input_size) == (4, 6)
         np.testing.assert_array_equal(back.b_hn, weights.b_hn)
         np.testing.assert_array_equal(back.W["new"], weights.W["new"])
@@ -67,10 +67,10 @@ def test_gru_weights_errors(tmp_path):
     arrays = gru_preset("random", 4, 6).as_arrays()
     np.savez(tmp_path / "missing.npz", **{k: v for k, v in arrays.items() if k != "b_hn"})
     with pytest.raises(DataError, match="lacks b_hn"):
-        read_gru_file(tmp_path / "missing.npz")
+        read_weights_file(tmp_path / "missing.npz")
     np.savez(tmp_path / "shape.npz", **{**arrays, "b_z": np.zeros(3)})
     with pytest.raises(DataError, match=r"b_z has shape \(3,\), but W_r \(4, 10\) makes H = 4 and I = 6"):
-        read_gru_file(tmp_path / "shape.npz")
+        read_weights_file(tmp_path / "shape.npz")
     np.savez(tmp_path / "generic_reader.npz", **arrays)
     assert isinstance(read_weights_file(tmp_path / "generic_reader.npz"), GRUWeights)  # told apart by their keys
 

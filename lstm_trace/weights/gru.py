@@ -11,10 +11,7 @@ A .json file may say `"format": "lstm-trace-weights/1"` and `"variant": "gru"`.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -100,26 +97,6 @@ class GRUWeights:
             b_hn=numeric[HIDDEN_BIAS_KEY],
             provenance=dict(provenance),
         )
-
-
-def read_gru_file(path: Path) -> GRUWeights:
-    """The native .npz or .json file, holding the GRU keys."""
-    origin = f"weights file '{path}'"
-    provenance = {"source": str(path), "framework": "lstm-trace native", "format": path.suffix.lstrip(".")}
-    if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays: Any = {key: archive[key] for key in archive.files}
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError, RuntimeError) as error:  # RuntimeError: "encrypted"
-            raise DataError(f"Cannot read the weights file '{path}' as .npz: {error}.") from None
-    else:
-        try:
-            arrays = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise DataError(f"Cannot read the weights file '{path}' as JSON: {error}.") from None
-        if not isinstance(arrays, dict):
-            raise DataError(f"The {origin} must hold a JSON object with the GRU keys {', '.join(KEYS)}.")
-    return GRUWeights.from_arrays(arrays, provenance, origin)
 
 
 def looks_like_gru(keys) -> bool:
