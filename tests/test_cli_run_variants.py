@@ -154,6 +154,14 @@ def test_a_scenario_preset_with_a_projection_runs_as_step_does(cli):
     np.testing.assert_array_equal(first["c"], alone["c"])
 
 
+def test_units_beyond_a_projected_h_say_so_in_the_h_heatmap(cli):
+    result = cli("run", "--xs", XS_INLINE, *RANDOM, "--proj-size", "2", "--units", "2:4")
+    assert result.exit_code == 0, result.output
+    assert "h has no unit ≥ 2" in result.output
+    result = cli("run", "--xs", XS_INLINE, *RANDOM, "--proj-size", "2", "--units", "1:4")
+    assert result.exit_code == 0 and "h has no unit" not in result.output, result.output
+
+
 @pytest.mark.framework
 def test_files_choose_the_cell_and_a_contradicting_option_is_refused(cli, tmp_path):
     import torch

@@ -68,6 +68,8 @@ def heatmap_panel(name: str, heatmaps: Heatmaps, style: str, quantities=QUANTITI
         for value in row:
             line.append(glyph(float(value), kind, scale, style), style=colour(float(value), kind, scale))
         lines.append(line)
+    if values.shape[1] == 0:  # a projected h has P < H entries, and the window starts at P or beyond
+        lines = [Text(f"h has no unit ≥ {int(heatmaps.units[0])}", style="dim")]
     symbol = quantities[name].symbol
     title = f"{symbol} {TITLES[name]}" + (f" ±{scale:.3g}" if name == "c" else "")
     return Panel(Group(*lines), title=title, title_align="left", padding=(0, 1))
