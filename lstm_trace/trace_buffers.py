@@ -7,7 +7,8 @@ rows, writing into the trace instead of scratch, so both give the same bits. Wha
 the path from one step to the next is done a block of steps at a time: adding the bias,
 and doubling the halved sigmoid rows back. Stored: the pre-activations, the gates, C and h
 (10·H·B values a step). Made again on first use instead: keep = f ⊙ C_{t-1}, write = i ⊙ C̃
-and tanh(C_t), by the same NumPy calls (so with the loop's bits), and W·z as (W·z + b) − b.
+and tanh(C_t), by the same NumPy calls (so with the loop's bits), and W·z as (W·z + b) − b
+(up to rounding at the size of b).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class TraceBuffers:
             "c_tanh": lambda: np.tanh(arrays["c"]),
         }
         # W·z itself is never formed: the loop adds b to W_x·x_t before W_h·h_{t-1} arrives, so the
-        # trace shows (W·z + b) − b, which is W·z to within one rounding.
+        # trace shows (W·z + b) − b: W·z up to rounding at the size of b and of the pre-activation.
         for gate in GATE_ORDER:
             remade[f"{gate}.wz"] = partial(np.subtract, arrays[f"{gate}.preact"], arrays[f"{gate}.bias"])
         return SequenceTrace(times=times.copy(), arrays=OnDemand(arrays, remade), layer=self.layer, direction=self.direction)

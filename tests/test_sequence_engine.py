@@ -83,7 +83,7 @@ def test_inputs_are_left_untouched():
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-12), ("float32", 1e-5)])
 @pytest.mark.parametrize("batch", [1, 2])
 def test_a_long_trace_is_consistent_across_the_loop_s_blocks_of_steps(batch, dtype, tolerance):
-    # Longer than a block of steps, and not a multiple of it: W·z is completed a block at a time.
+    # Longer than a block of steps, and not a multiple of it: the bias is added a block at a time.
     T = 2 * block_steps_for(5, batch, np.dtype(dtype)) + 5
     weights = presets.random(5, 3, seed=8).astype(dtype)
     xs, h0, c0 = (array.astype(dtype) for array in random_sequence(4, T, batch, 5, 3))
