@@ -109,3 +109,12 @@ def test_weights_readers_on_mutated_files(tmp_path, seed_file, seed):
         read_weights_file(target)
     except LSTMTraceError as error:
         assert str(error)
+
+
+@pytest.mark.framework
+def test_a_damaged_onnx_string_attribute_is_a_data_error(tmp_path):
+    """Found by the fuzzer: a flipped bit in the direction attribute made bytes that are not UTF-8."""
+    target = tmp_path / "damaged.onnx"
+    target.write_bytes(mutate_bytes((CORPUS / "weights-random-3x2.onnx").read_bytes(), 2726))
+    with pytest.raises(LSTMTraceError, match=r"node 'lstm' has direction .*; expected forward, reverse or bidirectional"):
+        read_weights_file(target)

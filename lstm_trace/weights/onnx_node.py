@@ -23,7 +23,8 @@ def node_inputs(node: Any, count: int) -> list[str]:
 
 
 def attribute_text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    """A string attribute; bytes that are not UTF-8 (a damaged file) come out with � and fail the caller's check."""
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def node_directions(attributes: dict[str, Any], path: Path, name: str) -> tuple[str, ...]:
