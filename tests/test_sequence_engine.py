@@ -70,6 +70,20 @@ def test_states_only_run_matches_the_plain_cell_and_the_traced_run_bit_for_bit(r
         np.testing.assert_array_equal(getattr(states, name), getattr(traced, name))
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_long_states_only_run_is_right_across_the_loop_s_blocks_of_steps(batch):
+    # Longer than a block of steps, and not a multiple of it: the bias is added a block at a time.
+    T = 2 * block_steps_for(4, batch, np.dtype("float64")) + 5
+    weights = presets.random(4, 3, seed=11)
+    xs, h0, c0 = random_sequence(12, T, batch, 4, 3)
+    states = run_cell(weights, xs, h0, c0)
+    reference = plain_cell_steps(weights, xs, h0, c0)
+    for b in range(batch):
+        expected = np.stack([step.h for step in reference[b]])
+        np.testing.assert_allclose(states.outputs[:, b], expected, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(states.c_n[b], reference[b][-1].c, rtol=0, atol=1e-12)
+
+
 def test_inputs_are_left_untouched():
     weights = presets.random(3, 2, seed=0)
     xs, h0, c0 = random_sequence(0, 4, 1, 3, 2)
