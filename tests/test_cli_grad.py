@@ -40,7 +40,23 @@ def test_every_backward_stage_in_reverse_order_with_the_defaults_said(cli):
     assert positions == sorted(positions)
     assert "∂L/∂hₜ was not given (--dh), so it is ones: the loss is L = Σ hₜ." in result.output
     assert "zeros: no step follows" in result.output
-    for stage in BACKWARD_STAGES:
+    # The backward pass as derived by hand from the forward equations (typed here, not read from the registry).
+    for equation in (
+        "∂L/∂oₜ = ∂L/∂hₜ ⊙ tanh(Cₜ)",
+        "∂L/∂Cₜ = ∂L/∂Cₜ(from t+1) + ∂L/∂hₜ ⊙ oₜ ⊙ tanh′(Cₜ)",
+        "δ_o = ∂L/∂oₜ ⊙ σ′(…)",
+        "∂L/∂fₜ = ∂L/∂Cₜ ⊙ Cₜ₋₁",
+        "∂L/∂iₜ = ∂L/∂Cₜ ⊙ C̃ₜ",
+        "∂L/∂C̃ₜ = ∂L/∂Cₜ ⊙ iₜ",
+        "tanh′(…) = 1 − C̃ₜ²",
+        "σ′(…) = fₜ(1 − fₜ)",
+        "∂L/∂W_g = δ_g zᵀ",
+        "∂L/∂z = W_fᵀδ_f + W_iᵀδ_i + W_cᵀδ_c + W_oᵀδ_o",
+        "∂L/∂hₜ₋₁ = (∂L/∂z)[:H]",
+        "∂L/∂Cₜ₋₁ = ∂L/∂Cₜ ⊙ fₜ",
+    ):
+        assert equation in result.output, equation
+    for stage in BACKWARD_STAGES:  # and every registry line reaches the screen
         for equation in stage.equations:
             assert equation in result.output
 

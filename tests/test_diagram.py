@@ -106,6 +106,7 @@ def test_large_cells_show_min_mean_max_and_norm_per_wire():
     row, column = next((row, line.index("xₜ")) for row, line in enumerate(lines) if "xₜ" in line)
     summary = [from_column(lines[row + 1 + k], column).split() for k in range(4)]
     assert [word for word, _ in summary] == ["min", "avg", "max", "‖·‖"]
+    # precision=3 prints 3 decimals, so half a unit in the last place is what the screen can hold
     assert [float(number) for _, number in summary] == pytest.approx([-2.0, 0.0, 2.0, np.linalg.norm(x)], abs=5e-4)
     assert "fₜ (40)" not in "\n".join(lines) and "avg" in column_under(lines, "fₜ", 4)[1]
 

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
+from lstm_trace import presets
 from lstm_trace.stages import STAGES
 
+from tests.framework_models import one_line
 
-@pytest.mark.parametrize("stage", [s.name for s in STAGES])
+
+# The LSTM's equations as the literature writes them, typed here rather than read from the registry.
+EQUATIONS = {
+    "concat": ("z = [hₜ₋₁ ; xₜ]", "z = np.concatenate([h_prev, x])"),
+    "forget": ("fₜ = σ(W_f·z + b_f)", "f = sigmoid(W_f @ z + b_f)"),
+    "input": ("iₜ = σ(W_i·z + b_i)", "i = sigmoid(W_i @ z + b_i)"),
+    "candidate": ("C̃ₜ = tanh(W_c·z + b_c)", "c_tilde = np.tanh(W_c @ z + b_c)"),
+    "cell": ("Cₜ = fₜ ⊙ Cₜ₋₁ + iₜ ⊙ C̃ₜ", "c = f * c_prev + i * c_tilde"),
+    "output": ("oₜ = σ(W_o·z + b_o)", "o = sigmoid(W_o @ z + b_o)"),
+    "hidden": ("hₜ = oₜ ⊙ tanh(Cₜ)", "h = o * np.tanh(c)"),
+}
+
+
+def test_the_stages_are_the_lstm_s_in_order():
+    assert [s.name for s in STAGES] == list(EQUATIONS)
+
+
+@pytest.mark.parametrize("stage", list(EQUATIONS))
 def test_every_stage_has_its_equation_and_worked_example(cli, stage):
     result = cli("explain", stage)
     assert result.exit_code == 0, result.output
-    registry = {s.name: s for s in STAGES}[stage]
-    assert registry.equation in result.output and registry.numpy in result.output
+    equation, numpy_line = EQUATIONS[stage]
+    assert equation in result.output and numpy_line in result.output
     assert "Worked example" in result.output and "Watch out" in result.output
 
 
@@ -25,11 +46,33 @@ def test_forget_answers_the_seed_question(cli):
     assert "keeps 47.5% of Cₜ₋₁[0]" in out
 
 
+def seed_question_with_random_weights():
+    """σ(W_f·z + b_f) and the misplaced σ(W_f·z) + b_f, worked here with math on the preset's inputs."""
+    h, x = [0, 0.5, 0.1, 0.2, 0.6], [-0.1, 0.3, 0.1, -0.25, 0.1]  # presets/seed-question.json
+    weights = presets.random(5, 5, seed=0)
+    z = h + x  # the concatenation [h ; x]
+    W, b = weights.W["forget"].tolist(), weights.b["forget"].tolist()
+    wz = [math.fsum(w * v for w, v in zip(row, z)) for row in W]
+    sigmoid = lambda a: 1 / (1 + math.exp(-a))  # noqa: E731
+    return [sigmoid(a + bias) for a, bias in zip(wz, b)], [sigmoid(a) + bias for a, bias in zip(wz, b)]
+
+
+def vector(values):
+    return "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
+
+
 def test_random_weights_part_concatenation_from_addition(cli):
-    out = cli("explain", "forget").output
-    # With random weights the same inputs give a different f than sigmoid(h + x).
-    random_line = next(line for line in out.splitlines() if "With random weights (seed 0) the same inputs" in line)
-    assert "0.4750, 0.6900" not in random_line
+    out = one_line(cli("explain", "forget").output)
+    right, _ = seed_question_with_random_weights()
+    assert f"With random weights (seed 0) the same inputs give fₜ = {vector(right)}" in out
+    assert vector(right) != "[0.4750, 0.6900, 0.5498, 0.4875, 0.6682]"  # not σ(h + x)
+
+
+def test_bias_outside_the_activation_is_worked_with_the_user_s_numbers(cli):
+    out = one_line(cli("explain", "forget").output)
+    right, misplaced = seed_question_with_random_weights()
+    assert f"σ(W_f·z + b_f) = {vector(right)}, but the misplaced σ(W_f·z) + b_f = {vector(misplaced)}" in out
+    assert "which need not even lie in (0, 1)" in out
 
 
 def test_unequal_sizes_say_addition_is_undefined(cli):

@@ -99,6 +99,7 @@ def test_random_presets_are_seeded_and_extend_the_plain_preset():
     )
     bound = 1 / np.sqrt(4)
     assert np.all(np.abs(with_peepholes.peepholes["forget"]) <= bound)
-    np.testing.assert_array_equal(
-        gru_preset("random", 4, 3, seed=1).W["new"], gru_preset("random", 4, 3, seed=1).W["new"]
-    )
+    gru = gru_preset("random", 4, 3, seed=1)
+    np.testing.assert_array_equal(gru_preset("random", 4, 3, seed=1).W["new"], gru.W["new"])  # seeded
+    assert not np.array_equal(gru_preset("random", 4, 3, seed=2).W["new"], gru.W["new"])  # and the seed is used
+    assert np.all(np.abs(gru.W["new"]) <= bound) and np.all(np.abs(gru.b_hn) <= bound)
