@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Callable, Iterator, TextIO
 
-from .errors import UsageError
+from .errors import DataError, UsageError
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -30,9 +30,19 @@ def write_atomic(path: Path, write: Callable[[TextIO], object], binary: bool = F
 @contextmanager
 def open_atomic(path: Path, binary: bool = False) -> Iterator[IO]:
     """A temporary file beside `path` to stream into; it is renamed to `path` once the block ends
-    without error (`run --jsonl -o` writes step by step through it)."""
+    without error (`run --jsonl -o` writes step by step through it).
+
+    A symbolic link is followed, so its target is replaced and the link kept. A path that is
+    not a regular file (/dev/stdout, a named pipe) is a stream that cannot be swapped for
+    another file: it is written to directly.
+    """
+    path = Path(os.path.realpath(path)) if path.is_symlink() else path
     if path.is_dir():
         raise UsageError(f"The output path '{path}' is a directory; give a file name.")
+    if path.exists() and not path.is_file():
+        with _reported(path), open(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as stream:
+            yield stream
+        return
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"Cannot write '{path}': the directory '{directory}' does not exist.")
@@ -41,15 +51,26 @@ def open_atomic(path: Path, binary: bool = False) -> Iterator[IO]:
     except OSError as error:
         raise UsageError(f"Cannot write '{path}': {error.strerror}.") from None
     try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "w+b") if binary else os.fdopen(handle, "w", encoding="utf-8") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        with _reported(path):
+            # mkstemp makes the file private (0600); give it the mode a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+            with os.fdopen(handle, "w+b") if binary else os.fdopen(handle, "w", encoding="utf-8") as stream:
+                yield stream
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def _reported(path: Path) -> Iterator[None]:
+    """An OSError while writing (a full disk, a closed pipe) as the project's error, naming the file."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise DataError(f"Cannot write '{path}': {reason}. Nothing was written to it.") from None
