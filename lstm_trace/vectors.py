@@ -47,11 +47,11 @@ def _parse_numbers(text: str, where: str, error: type[Exception]) -> np.ndarray:
 
 
 def _finite(vector: np.ndarray, where: str, error: type[Exception]) -> np.ndarray:
-    bad = np.flatnonzero(~np.isfinite(vector))
+    bad = np.argwhere(~np.isfinite(vector))
     if bad.size:
-        raise error(
-            f"{where}: entry {bad[0] + 1} is {vector[bad[0]]}; every value must be a finite number."
-        )
+        first = tuple(int(i) for i in bad[0])
+        place = f"entry {first[0] + 1}" if vector.ndim == 1 else f"the entry at index {first}"
+        raise error(f"{where}: {place} is {vector[first]}; every value must be a finite number.")
     return vector
 
 

@@ -68,3 +68,19 @@ def test_sequences(tmp_path):
     np.testing.assert_array_equal(parse_sequence(f"@{tmp_path / 's.csv'}", "--xs"), [[1, 2], [3, 4]])
     with pytest.raises(UsageError, match="ragged: step 1 has 2 values but step 2 has 3"):
         parse_sequence("1,2;3,4,5", "--xs")
+
+
+@pytest.mark.parametrize(
+    "array, place",
+    [
+        ([[1.0, 2.0], [3.0, np.inf], [5.0, 6.0]], "the entry at index (1, 1) is inf"),  # beyond the first row
+        ([[1.0, np.nan], [3.0, 4.0]], "the entry at index (0, 1) is nan"),
+        ([[[1.0, 2.0]], [[3.0, 4.0]], [[-np.inf, 0.0]]], "the entry at index (2, 0, 0) is -inf"),  # a batch
+    ],
+)
+def test_a_sequence_file_names_the_entry_that_is_not_finite(tmp_path, array, place):
+    path = tmp_path / "xs.npy"
+    np.save(path, np.array(array))
+    with pytest.raises(DataError, match=r"every value must be a finite number") as error:
+        parse_sequence(f"@{path}", "--xs", allow_batch=True)
+    assert place in str(error.value)
