@@ -118,6 +118,11 @@ CASES = [
     (["step", "--preset", "seed-question", "--variant", "gru", "--c", "1,2,3,4,5"], 2, "a GRU has no cell state"),
     (["step", "--preset", "seed-question", "--gate-activation", "relu9"], 2, "is not known"),
     (["explain", "peephole", "--variant", "gru"], 2, "cannot be combined with --variant gru"),
+    # finite inputs whose products overflow: stopped, not carried on as inf into tables and JSON
+    (["step", "--x", "1e308,1e308", "--h", "1e308,1e308", "--json"], 1, "NumPy: overflow encountered in matmul"),
+    (["step", "--x", "1,2", "--h", "1e39,0", "--dtype", "float32"], 1, "float32 up to about 3.4e38"),
+    (["grad", "--x", "1e300,2", "--h", "1,2,3", "--dh", "1e308,1e308,1e308", "--json"], 1, "grew beyond"),
+    (["run", "--xs", "1e308,1e308;1,1", "--h", "1e308,1e308", "--output", "{d}/overflow.json"], 1, "grew beyond"),
     # output paths
     (["step", "--preset", "seed-question", "--output", "{d}/somedir"], 2, "is a directory"),
     (["step", "--preset", "seed-question", "--output", "{d}/no/such/dir/t.json"], 2, "does not exist"),
@@ -148,3 +153,10 @@ def test_failed_output_writes_nothing(run_cli, tmp_path):
     target = tmp_path / "trace.json"
     done = run_cli("step", "--x", "1,a", "--output", str(target))
     assert done.returncode == 2 and not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_an_overflow_part_way_through_a_run_leaves_no_output_file(run_cli, tmp_path):
+    target = tmp_path / "trace.jsonl"
+    done = run_cli("run", "--xs", "1,1;1e308,1e308", "--h", "1e308,1e308", "--output", str(target))
+    assert done.returncode == 1 and "grew beyond what floating point holds" in done.stderr
+    assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []

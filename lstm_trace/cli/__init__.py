@@ -49,13 +49,26 @@ class _LazyCommands(TyperGroup):
         return command
 
     def invoke(self, ctx: typer.Context):
+        import numpy as np  # already imported by every command; here only for its error state
+
         try:
-            return super().invoke(ctx)
+            # A value that overflows (or an ∞ − ∞ after it) stops the command with a message rather than
+            # flowing on as inf/NaN into tables and JSON files that could not be read back.
+            with np.errstate(over="raise", invalid="raise"):
+                return super().invoke(ctx)
+        except FloatingPointError as error:
+            _report(LSTMTraceError(
+                f"The numbers grew beyond what floating point holds (NumPy: {error}). float64 holds magnitudes up "
+                f"to about 1.8e308 and float32 up to about 3.4e38, and the cell's products and sums must stay "
+                f"within them: give smaller inputs or weights (or --dtype float64)."
+            ))  # fmt: skip
         except LSTMTraceError as error:
-            make_console(stderr=True).print(
-                f"Error: {error}", markup=False, highlight=False, soft_wrap=True, style="bold red"
-            )
-            raise typer.Exit(error.exit_code) from None
+            _report(error)
+
+
+def _report(error: LSTMTraceError):
+    make_console(stderr=True).print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True, style="bold red")
+    raise typer.Exit(error.exit_code) from None
 
 
 app = typer.Typer(
