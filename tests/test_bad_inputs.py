@@ -156,7 +156,9 @@ def test_failed_output_writes_nothing(run_cli, tmp_path):
 
 
 def test_an_overflow_part_way_through_a_run_leaves_no_output_file(run_cli, tmp_path):
+    weights = tmp_path / "w.json"  # H = I = 1, every weight 2: W·z = 2h + 2x overflows once x = 1e308
+    weights.write_text(json.dumps({**{f"W_{g}": [[2.0, 2.0]] for g in "fico"}, **{f"b_{g}": [0.0] for g in "fico"}}))
     target = tmp_path / "trace.jsonl"
-    done = run_cli("run", "--xs", "1,1;1e308,1e308", "--h", "1e308,1e308", "--output", str(target))
-    assert done.returncode == 1 and "grew beyond what floating point holds" in done.stderr
-    assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []
+    done = run_cli("run", "--xs", "1;1;1e308", "--weights", str(weights), "--output", str(target))
+    assert done.returncode == 1 and "overflow encountered" in done.stderr
+    assert "Traceback" not in done.stderr and sorted(p.name for p in tmp_path.iterdir()) == ["w.json"]
