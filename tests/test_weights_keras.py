@@ -136,3 +136,23 @@ def test_legacy_whole_model_h5(tmp_path):
     assert sorted(weights_file.cells) == [(0, "forward"), (0, "reverse")]
     h = [traced(weights_file.cells[(0, d)], x, np.zeros(H), np.zeros(H))[0] for d in ("forward", "reverse")]
     np.testing.assert_allclose(np.concatenate(h), expected, atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("damage", ["zip version", "compression method"])
+def test_a_damaged_keras_archive_is_a_data_error(tmp_path, damage):
+    import zipfile
+
+    from lstm_trace import DataError
+
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", b"\0" * 64)
+    data = bytearray(path.read_bytes())
+    for start in range(len(data) - 4):  # every central directory entry: b"PK\1\2", then the fields
+        if data[start : start + 4] == b"PK\x01\x02":
+            field = start + (6 if damage == "zip version" else 10)  # version needed / compression method
+            data[field : field + 2] = (200).to_bytes(2, "little")  # zipfile: NotImplementedError for both
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"Cannot read '.*model\.keras' as a Keras \.keras archive"):
+        read_weights_file(path)

@@ -18,6 +18,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def _open(path: Path) -> tuple[bytes | None, _Model]:
             metadata = _json(archive.read("metadata.json"), path) if "metadata.json" in names else {}
             version = metadata.get("keras_version") if isinstance(metadata, dict) else None
             return archive.read("model.weights.h5"), _Model(config, None if version is None else str(version))
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as error:
         raise DataError(
             f"Cannot read '{path}' as a Keras .keras archive (a zip file; it may be truncated or of another "
             f"format): {error}."
