@@ -17,7 +17,7 @@ from .errors import DataError, UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
-from .tracer import MAX_SIZE
+from .tracer import MAX_SIZE, check_hidden_size
 from .variants.options import PLAIN, CellOptions
 from .vectors import parse_vector
 from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
@@ -59,8 +59,11 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
     scenario = load_scenario(request.preset) if request.preset else None
     if request.h is not None:
         h = parse_state(request.h, "--h")
-    else:  # as in `step`: --hidden-size sets a new size, so the preset's h is not used
-        h = scenario.h if scenario is not None and request.hidden_size is None else None
+    else:  # as in `step`: --hidden-size that sets a new size (or a projection's) makes a new h
+        h = None
+        if scenario is not None and (request.hidden_size is None
+                                     or (request.cell.is_plain and request.hidden_size == len(scenario.h))):  # fmt: skip
+            h = scenario.h
     c = parse_state(request.c, "--c") if request.c is not None else (scenario.c if scenario else None)
     xs = _time_major(request.xs, request.batch_first)  # (T, B, I)
     T, B, I = xs.shape
@@ -68,7 +71,16 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
     if request.hidden_size is not None and not 1 <= request.hidden_size <= MAX_SIZE:
         raise UsageError(f"--hidden-size is {request.hidden_size}; it must be between 1 and {MAX_SIZE}.")
 
+    if scenario is not None and request.weights is None and request.cell.is_plain:
+        if request.hidden_size not in (None, len(scenario.h)):
+            raise UsageError(
+                f"--hidden-size {request.hidden_size} disagrees with preset '{scenario.name}', whose cell has "
+                f"H = {len(scenario.h)}: drop --hidden-size, or give --weights (identity, random, zeros) to make "
+                f"a cell of H = {request.hidden_size}."
+            )
     cells, provenance, stacked, cell = _cells(request, scenario, hidden_size, I)
+    for weights in cells.values():
+        check_hidden_size(request.hidden_size, weights)
     if not cell.has_cell_state and request.c is not None:
         raise UsageError("--c sets C_0, but a GRU has no cell state: its whole memory is h. Drop --c.")
     keys = sorted(cells, key=lambda key: (key[0], DIRECTIONS.index(key[1])))  # the order they run in

@@ -70,8 +70,14 @@ def resolve_inputs(
         raise UsageError(f"--dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
     scenario = load_scenario(preset) if preset else None
     title = f"{scenario.title} (preset {scenario.name})" if scenario else None
-    if scenario is not None:
-        h = scenario.h if h is None and hidden_size is None else h
+    if scenario is not None:  # --hidden-size with another size than the preset's makes a new h
+        if weights is None and hidden_size not in (None, len(scenario.h)):
+            raise UsageError(
+                f"--hidden-size {hidden_size} disagrees with preset '{scenario.name}', whose cell has "
+                f"H = {len(scenario.h)}: drop --hidden-size, or give --weights (identity, random, zeros) to make "
+                f"a cell of H = {hidden_size} for the preset's x."
+            )
+        h = scenario.h if h is None and hidden_size in (None, len(scenario.h)) else h
         x = scenario.x if x is None else x
         c = scenario.c if c is None else c
     if x is None:
@@ -92,6 +98,7 @@ def resolve_inputs(
     else:
         loaded = load_weights(weights or "identity", hidden_size, len(x), seed, selection)
 
+    check_hidden_size(hidden_size, loaded)
     notes = _plain_weights_notes(loaded)
     H = loaded.hidden_size
     if h is None:
@@ -152,6 +159,16 @@ def _plain_weights_notes(weights: LSTMWeights) -> list[str]:
     if weights.peepholes is not None:
         return ["The weights hold peephole weights p_f, p_i, p_o, which the plain LSTM does not use: add --variant peephole to use them."]
     return []
+
+
+def check_hidden_size(hidden_size: int | None, weights) -> None:
+    """--hidden-size must agree with weights that have their own size (a file, a scenario preset)."""
+    if hidden_size is not None and hidden_size != weights.hidden_size:
+        source = weights.provenance.get("source", "the weights")
+        raise UsageError(
+            f"--hidden-size {hidden_size} disagrees with the weights ({source}), whose cell has "
+            f"H = {weights.hidden_size}: their size is fixed, so drop --hidden-size or give weights of H = {hidden_size}."
+        )
 
 
 def _check_size(size: int, what: str) -> None:

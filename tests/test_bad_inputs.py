@@ -123,6 +123,12 @@ CASES = [
     (["step", "--x", "1,2", "--h", "1e39,0", "--dtype", "float32"], 1, "float32 up to about 3.4e38"),
     (["grad", "--x", "1e300,2", "--h", "1,2,3", "--dh", "1e308,1e308,1e308", "--json"], 1, "grew beyond"),
     (["run", "--xs", "1e308,1e308;1,1", "--h", "1e308,1e308", "--output", "{d}/overflow.json"], 1, "grew beyond"),
+    # --hidden-size against weights whose size is their own (good.npz has H = 3)
+    (["step", "--preset", "seed-question", "--hidden-size", "3"], 2, "disagrees with preset 'seed-question'"),
+    (["run", "--preset", "seed-question", "--xs", "1,2,3,4,5", "--hidden-size", "3"], 2, "whose cell has H = 5"),
+    (["step", "--weights", "{d}/good.npz", "--x", "1,2", "--hidden-size", "7"], 2, "whose cell has H = 3"),
+    (["run", "--weights", "{d}/good.npz", "--xs", "1,2;3,4", "--hidden-size", "7"], 2, "whose cell has H = 3"),
+    (["grad", "--weights", "{d}/good.npz", "--x", "1,2", "--hidden-size", "7"], 2, "--hidden-size 7 disagrees"),
     # output paths
     (["step", "--preset", "seed-question", "--output", "{d}/somedir"], 2, "is a directory"),
     (["step", "--preset", "seed-question", "--output", "{d}/no/such/dir/t.json"], 2, "does not exist"),

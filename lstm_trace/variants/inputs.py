@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import DataError, UsageError, shape_text
 from ..scenarios import Scenario, load_scenario
-from ..tracer import StepInputs, _check_size
+from ..tracer import StepInputs, _check_size, check_hidden_size
 from ..weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, read_weights_file
 from ..weights.gru import GRUWeights
 from ..weights.native import weights_from_json_object
@@ -62,6 +62,7 @@ def resolve_variant_inputs(
         _check_size(len(h), "--h (hidden size H)")
 
     loaded = _load_weights(cell, weights, scenario, hidden_size, h, len(x), seed, selection)
+    check_hidden_size(hidden_size, loaded)
     check_weights_fit(cell, loaded)
     if cell.variant == "lstm" and getattr(loaded, "peepholes", None) is not None:
         notes.append("The weights hold peephole weights p_f, p_i, p_o, which --variant lstm does not use.")
