@@ -136,10 +136,22 @@ def info_from_header(content: dict[str, Any], origin: str) -> SequenceInfo:
         cells=tuple(CellInfo(c["layer"], c["direction"], c["input_size"], c.get("weights", {})) for c in cells),
         batch_first=bool(content.get("batch_first", False)),
         stacked=stacked,
-        title=content.get("title"),
-        notes=tuple(str(note) for note in content.get("notes", [])),
+        title=_title(content.get("title"), origin),
+        notes=_notes(content.get("notes", []), origin),
         cell=_cell_options(content, origin),  # the plain LSTM for a header without "variant"
     )
+
+
+def _title(title: Any, origin: str) -> str | None:
+    if title is not None and not isinstance(title, str):
+        raise DataError(f"In the {origin}, \"title\" must be a string or null, found {title!r}.")
+    return title
+
+
+def _notes(notes: Any, origin: str) -> tuple[str, ...]:
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise DataError(f"In the {origin}, \"notes\" must be a list of strings, found {notes!r}.")
+    return tuple(notes)
 
 
 def _valid_cell(cell: Any) -> bool:
@@ -172,6 +184,14 @@ def chunks_from_records(info: SequenceInfo, records: Iterable[Any], origin: str,
             yield _chunk(pending, cells[key], B, origin, info)
             pending = []
         key = found
+        if counts[key] == T * B:
+            raise DataError(f"The {origin} holds more steps{_for_cell(*key)} than its header's T = {T} and "
+                            f"B = {B} allow ({T * B}).")  # fmt: skip
+        step = counts[key] // B  # 0, 1, ... in the order computed: a reverse cell reads the sequence backwards
+        expected_t = T - step if key[1] == "reverse" else step + 1
+        if record.get("t") != expected_t or isinstance(record.get("t"), bool):
+            raise DataError(f"In the {origin}, {where} has \"t\": {record.get('t')!r}; expected {expected_t}, "
+                            f"as it is step {step + 1} of T = {T} computed{_for_cell(*key)}.")  # fmt: skip
         if info.batch_size is not None and record.get("b") != len(pending) % B:
             raise DataError(f"In the {origin}, {where} has \"b\": {record.get('b')!r}; expected {len(pending) % B} "
                             f"(steps list the batch elements 0..{B - 1} in turn).")  # fmt: skip
@@ -182,9 +202,12 @@ def chunks_from_records(info: SequenceInfo, records: Iterable[Any], origin: str,
         yield _chunk(pending, cells[key], B, origin, info)
     for (layer, direction), count in counts.items():
         if count != T * B:
-            cell = "" if layer is None else f" for layer {layer}, {direction}"
-            raise DataError(f"The {origin} holds {count} steps{cell}; its header says T = {T} and B = {B}, "
-                            f"so {T * B} were expected (is the file cut short?).")  # fmt: skip
+            raise DataError(f"The {origin} holds {count} steps{_for_cell(layer, direction)}; its header says "
+                            f"T = {T} and B = {B}, so {T * B} were expected (is the file cut short?).")  # fmt: skip
+
+
+def _for_cell(layer: int | None, direction: str) -> str:
+    return "" if layer is None else f" for layer {layer}, {direction}"
 
 
 def _chunk(steps: list, cell: CellInfo, batch: int, origin: str, info: SequenceInfo) -> SequenceTrace:

@@ -129,6 +129,8 @@ CASES = [
     (["step", "--weights", "{d}/good.npz", "--x", "1,2", "--hidden-size", "7"], 2, "whose cell has H = 3"),
     (["run", "--weights", "{d}/good.npz", "--xs", "1,2;3,4", "--hidden-size", "7"], 2, "whose cell has H = 3"),
     (["grad", "--weights", "{d}/good.npz", "--x", "1,2", "--hidden-size", "7"], 2, "--hidden-size 7 disagrees"),
+    (["run", "--xs", "1,2", "--weights", "random", "--hidden-size", "2", "--direction", "reverse"], 2,
+     "--layer and --direction choose one cell of a weights file"),
     # output paths
     (["step", "--preset", "seed-question", "--output", "{d}/somedir"], 2, "is a directory"),
     (["step", "--preset", "seed-question", "--output", "{d}/no/such/dir/t.json"], 2, "does not exist"),

@@ -305,3 +305,43 @@ def test_layer_and_direction_pick_one_cell(cli, stacked_file):
     assert missing.exit_code == 2 and "matches no LSTM layer" in missing.output and "(forward, reverse)" in missing.output
     several = cli("run", "--xs", XS_INLINE, "--weights", str(path), "--direction", "forward")
     assert several.exit_code == 2 and "holds 2 LSTM layers; choose one with --layer" in several.output
+
+
+def _broken(content, change):
+    content = json.loads(json.dumps(content))
+    change(content)
+    return content
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c.update(title=5), '"title" must be a string or null, found 5'),
+        (lambda c: c.update(notes=5), '"notes" must be a list of strings, found 5'),
+        (lambda c: c["steps"][0].update(t=7), 'steps[0] has "t": 7; expected 1, as it is step 1 of T = 5'),
+        (lambda c: c["steps"][2].pop("t"), 'steps[2] has "t": None; expected 3'),
+        (lambda c: c["steps"].append(c["steps"][-1]), "holds more steps than its header's T = 5 and B = 1 allow"),
+    ],
+)
+def test_show_names_what_is_wrong_in_a_sequence_trace(cli, tmp_path, change, message):
+    content = run_json(cli, "--xs", XS_INLINE, "--hidden-size", "3", *RANDOM)
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps(_broken(content, change)))
+    result = cli("show", str(path))
+    assert result.exit_code == 1 and message in " ".join(result.output.split()), result.output
+
+
+@pytest.mark.framework
+def test_show_checks_a_reverse_cell_s_t_counting_down(cli, tmp_path):
+    import torch
+
+    torch.manual_seed(0)
+    torch.save(torch.nn.LSTM(2, 3, bidirectional=True).state_dict(), tmp_path / "bi.pt")
+    content = run_json(cli, "--xs", XS_INLINE, "--weights", str(tmp_path / "bi.pt"), "--direction", "reverse")
+    assert [step["t"] for step in content["steps"]] == [5, 4, 3, 2, 1]
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps(content))
+    assert cli("show", str(path)).exit_code == 0
+    path.write_text(json.dumps(_broken(content, lambda c: c["steps"][0].update(t=1))))
+    result = cli("show", str(path))
+    assert result.exit_code == 1 and 'steps[0] has "t": 1; expected 5' in result.output, result.output

@@ -19,7 +19,7 @@ from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, AllRows, CellActivation, CellClip, CPrev, Direction, Dtype, GateActivation, GruResetBefore,
     HiddenSize, HPrev, Layer, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
-    cell_from_options, check_stage, given_cell_options, inputs_from_options, table_options,
+    cell_from_options, check_cell_choice, check_stage, given_cell_options, inputs_from_options, table_options,
 )  # fmt: skip
 
 GRADIENTS = "Gradients"
@@ -120,8 +120,7 @@ def grad(
         if not inputs.cell.is_plain:
             return _variant_one_step(inputs, forget_bias, d_h, d_c, shown)
         return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
-    if (layer is not None or direction is not None) and weights is None:
-        raise UsageError("--layer and --direction choose one cell of a weights file; give the file with --weights FILE.")
+    check_cell_choice(weights, layer, direction)
     sequence = parse_sequence(xs, "--xs")
     inputs = resolve_inputs(
         preset=preset,

@@ -141,6 +141,14 @@ def given_cell_options(ctx: typer.Context) -> frozenset[str]:
     return frozenset(name for name, source in sources.items() if source and source.name not in ("DEFAULT", "DEFAULT_MAP"))
 
 
+def check_cell_choice(weights: str | None, layer: str | None, direction: str | None) -> None:
+    """--layer/--direction pick a cell of a weights file; a preset has one cell, so they would pick nothing."""
+    if (layer is not None or direction is not None) and (weights is None or weights in PRESET_NAMES):
+        raise UsageError(
+            "--layer and --direction choose one cell of a weights file; give the file with --weights FILE."
+        )
+
+
 def inputs_from_options(
     preset: str | None,
     h: str | None,
@@ -155,10 +163,7 @@ def inputs_from_options(
     direction: str | None = None,
     given_options: frozenset[str] | None = None,
 ) -> StepInputs:
-    if (layer is not None or direction is not None) and (weights is None or weights in PRESET_NAMES):
-        raise UsageError(
-            "--layer and --direction choose one cell of a weights file; give the file with --weights FILE."
-        )
+    check_cell_choice(weights, layer, direction)
     return resolve_inputs(
         preset=preset,
         h=None if h is None else parse_vector(h, "--h"),

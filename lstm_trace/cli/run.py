@@ -17,7 +17,7 @@ from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, WEIGHTS, AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation,
     GruResetBefore, HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights,
-    cell_from_options, given_cell_options, table_options,
+    cell_from_options, check_cell_choice, given_cell_options, table_options,
 )  # fmt: skip
 
 OUTPUT = "Output"
@@ -112,6 +112,7 @@ def run(
     if xs is None:
         raise UsageError("No input sequence: give --xs, e.g. --xs '0.1,0.2;0.3,0.4' or --xs @x.npy (T × I).")
     check_export(export, with_json=as_json or as_jsonl)
+    check_cell_choice(weights, layer, direction)
     inputs = resolve_sequence_inputs(SequenceRequest(
         xs=parse_sequence(xs, "--xs", allow_batch=True), h=h, c=c, preset=preset, weights=weights, seed=seed,
         hidden_size=hidden_size, dtype=dtype, layer=layer, direction=direction, batch_first=batch_first,
