@@ -96,6 +96,9 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
     layout = (stack_layout(cells) if len(cells) > 1
               else StackLayout(1, (keys[0][1],), first.hidden_size, I, first.h_size))  # fmt: skip
     notes = []
+    if request.batch_first and request.xs.ndim == 2:  # torch.nn.LSTM(batch_first=True) does the same
+        notes.append(f"--xs is one sequence of shape {shape_text(request.xs.shape)} (T, I): --batch-first only "
+                     f"changes how a batch (B, T, I) is read, as in PyTorch.")  # fmt: skip
     states = []
     for name, option, state, size in (("h_0", "--h", h, layout.h_size), ("c_0", "--c", c, layout.hidden_size)):
         if name == "c_0" and not cell.has_cell_state:

@@ -82,6 +82,12 @@ def _read_vector_file(path: Path, option: str) -> np.ndarray:
         ):
             raise DataError(f"{where} must hold a JSON list of numbers, such as [0, 0.5, 0.1].")
         return _finite(np.array(loaded, dtype=np.float64), where, DataError)
+    rows = [line for line in text.splitlines() if line.strip()]
+    if len(rows) > 1 and any(len(row.replace(",", " ").split()) > 1 for row in rows):
+        raise DataError(
+            f"{where} holds {len(rows)} rows with several values in a row: a vector is one row (or one value "
+            f"per line). A table of steps is a sequence, for `run --xs` or `grad --xs`."
+        )
     return _parse_numbers(text, where=where, error=DataError)
 
 

@@ -345,3 +345,10 @@ def test_show_checks_a_reverse_cell_s_t_counting_down(cli, tmp_path):
     path.write_text(json.dumps(_broken(content, lambda c: c["steps"][0].update(t=1))))
     result = cli("show", str(path))
     assert result.exit_code == 1 and 'steps[0] has "t": 1; expected 5' in result.output, result.output
+
+
+def test_batch_first_on_one_sequence_reads_it_as_torch_does_and_says_so(cli):
+    plain = run_json(cli, "--xs", XS_INLINE, "--hidden-size", "3", *RANDOM)
+    flagged = run_json(cli, "--xs", XS_INLINE, "--hidden-size", "3", *RANDOM, "--batch-first")
+    assert flagged["steps"] == plain["steps"]  # a 2-D input is one sequence (T, I) for torch whatever batch_first
+    assert "--xs is one sequence of shape (5, 2) (T, I): --batch-first only changes" in " ".join(flagged["notes"])

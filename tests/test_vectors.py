@@ -84,3 +84,11 @@ def test_a_sequence_file_names_the_entry_that_is_not_finite(tmp_path, array, pla
     with pytest.raises(DataError, match=r"every value must be a finite number") as error:
         parse_sequence(f"@{path}", "--xs", allow_batch=True)
     assert place in str(error.value)
+
+
+def test_a_vector_file_with_a_table_is_refused_not_flattened(tmp_path):
+    (tmp_path / "table.csv").write_text("1,2\n3,4\n")
+    with pytest.raises(DataError, match=r"holds 2 rows with several values in a row: a vector is one row"):
+        parse_vector(f"@{tmp_path / 'table.csv'}", "--x")
+    (tmp_path / "column.txt").write_text("1\n2\n3\n")  # one value per line is a vector
+    np.testing.assert_array_equal(parse_vector(f"@{tmp_path / 'column.txt'}", "--x"), [1.0, 2.0, 3.0])
