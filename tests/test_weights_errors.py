@@ -333,3 +333,16 @@ def test_weights_commands_on_a_file_type_they_do_not_read(tmp_path, cli):
         assert result.exit_code == 2 and "is not a weights file type lstm-trace reads" in one_line(result.output)
     missing = cli("weights", "inspect", str(tmp_path / "missing.onnx"))
     assert missing.exit_code == 2 and "does not exist" in one_line(missing.output)
+
+
+@pytest.mark.framework
+def test_bytes_that_are_not_a_pickle_are_called_damaged_not_objects(tmp_path):
+    from lstm_trace import DataError
+    from lstm_trace.weights import read_weights_file
+
+    path = tmp_path / "noise.pt"
+    path.write_bytes(bytes([186]) + bytes(50))  # 0xba is no pickle opcode
+    with pytest.raises(DataError) as error:
+        read_weights_file(path)
+    assert "it may be damaged or of another format (PyTorch said: Unsupported operand 186)" in str(error.value)
+    assert "holds more than tensors" not in str(error.value)

@@ -36,8 +36,16 @@ def _load(path: Path) -> Any:
             warnings.simplefilter("ignore")  # torch warns about pickle protocols before refusing them
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        if "weights only load failed" not in str(error).lower():
+        said = str(error).lower()
+        # torch words every refusal "Weights only load failed"; objects show as a global or class it will
+        # not build, while damaged or foreign bytes trip its unpickler on an opcode ("Unsupported operand")
+        if "weights only load failed" not in said:
             raise DataError(f"Cannot read '{path}' as a PyTorch file: {_detail(error)}.") from None
+        if "unsupported operand" in said:
+            raise DataError(
+                f"Cannot read '{path}' as a PyTorch file saved with torch.save: it may be damaged or of another "
+                f"format (PyTorch said: {_refusal(error).rstrip('.')})."
+            ) from None
         raise DataError(
             f"The PyTorch file '{path}' holds more than tensors: unpickling it would build Python objects "
             f"or run code, and lstm-trace loads only plain state dicts (torch.load with weights_only=True). "
