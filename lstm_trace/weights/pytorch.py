@@ -41,6 +41,12 @@ def _load(path: Path) -> Any:
         # not build, while damaged or foreign bytes trip its unpickler on an opcode ("Unsupported operand")
         if "weights only load failed" not in said:
             raise DataError(f"Cannot read '{path}' as a PyTorch file: {_detail(error)}.") from None
+        if "unsupported operand" in said and _first_byte(path) == b"\x80":  # a pickle's PROTO opcode
+            raise DataError(
+                f"'{path}' is a plain Python pickle, not a file saved with torch.save, and lstm-trace loads only "
+                f"torch.save state dicts (torch.load with weights_only=True, which never runs a pickle's code). "
+                f"If you trust the file, load it in Python and save the weights: torch.save(state_dict, 'model.pt')."
+            ) from None
         if "unsupported operand" in said:
             raise DataError(
                 f"Cannot read '{path}' as a PyTorch file saved with torch.save: it may be damaged or of another "
@@ -87,6 +93,11 @@ def _flatten(content: Mapping, prefix: str, arrays: dict[str, np.ndarray]) -> No
             arrays[name] = tensor.numpy()
         elif isinstance(value, Mapping):
             _flatten(value, f"{name}.", arrays)
+
+
+def _first_byte(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        return stream.read(1)
 
 
 def _detail(error: BaseException) -> str:
