@@ -69,7 +69,7 @@ def _read_vector_file(path: Path, option: str) -> np.ndarray:
             raise DataError(f"Cannot read {where} as .npy: {error}.") from None
         return _as_vector(loaded, where)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a spreadsheet's byte-order mark is not a value
     except (UnicodeDecodeError, OSError) as error:
         raise DataError(f"Cannot read {where} as text: {error}.") from None
     if suffix == ".json":
@@ -132,7 +132,7 @@ def parse_sequence(text: str, option: str, allow_batch: bool = False) -> np.ndar
                 )
             return _finite(loaded.astype(np.float64), where, DataError)
         try:
-            content = path.read_text(encoding="utf-8")
+            content = path.read_text(encoding="utf-8-sig")
         except (UnicodeDecodeError, OSError) as error:
             raise DataError(f"Cannot read {where} as text: {error}.") from None
         if path.suffix.lower() == ".json":

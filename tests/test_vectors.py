@@ -92,3 +92,10 @@ def test_a_vector_file_with_a_table_is_refused_not_flattened(tmp_path):
         parse_vector(f"@{tmp_path / 'table.csv'}", "--x")
     (tmp_path / "column.txt").write_text("1\n2\n3\n")  # one value per line is a vector
     np.testing.assert_array_equal(parse_vector(f"@{tmp_path / 'column.txt'}", "--x"), [1.0, 2.0, 3.0])
+
+
+def test_a_byte_order_mark_from_a_spreadsheet_is_not_part_of_the_first_value(tmp_path):
+    (tmp_path / "x.csv").write_bytes("\ufeff1,2,3\n".encode())
+    np.testing.assert_array_equal(parse_vector(f"@{tmp_path / 'x.csv'}", "--x"), [1.0, 2.0, 3.0])
+    (tmp_path / "xs.csv").write_bytes("\ufeff1,2\n3,4\n".encode())
+    np.testing.assert_array_equal(parse_sequence(f"@{tmp_path / 'xs.csv'}", "--xs"), [[1.0, 2.0], [3.0, 4.0]])
