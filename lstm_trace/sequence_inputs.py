@@ -17,7 +17,7 @@ from .errors import DataError, UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
-from .tracer import MAX_SIZE, check_hidden_size
+from .tracer import MAX_SIZE, check_hidden_size, check_preset_size
 from .variants.options import PLAIN, CellOptions
 from .vectors import parse_vector
 from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
@@ -72,12 +72,7 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         raise UsageError(f"--hidden-size is {request.hidden_size}; it must be between 1 and {MAX_SIZE}.")
 
     if scenario is not None and request.weights is None and request.cell.is_plain:
-        if request.hidden_size not in (None, len(scenario.h)):
-            raise UsageError(
-                f"--hidden-size {request.hidden_size} disagrees with preset '{scenario.name}', whose cell has "
-                f"H = {len(scenario.h)}: drop --hidden-size, or give --weights (identity, random, zeros) to make "
-                f"a cell of H = {request.hidden_size}."
-            )
+        check_preset_size(scenario, request.hidden_size)
     cells, provenance, stacked, cell = _cells(request, scenario, hidden_size, I)
     for weights in cells.values():
         check_hidden_size(request.hidden_size, weights)

@@ -71,12 +71,8 @@ def resolve_inputs(
     scenario = load_scenario(preset) if preset else None
     title = f"{scenario.title} (preset {scenario.name})" if scenario else None
     if scenario is not None:  # --hidden-size with another size than the preset's makes a new h
-        if weights is None and hidden_size not in (None, len(scenario.h)):
-            raise UsageError(
-                f"--hidden-size {hidden_size} disagrees with preset '{scenario.name}', whose cell has "
-                f"H = {len(scenario.h)}: drop --hidden-size, or give --weights (identity, random, zeros) to make "
-                f"a cell of H = {hidden_size} for the preset's x."
-            )
+        if weights is None:
+            check_preset_size(scenario, hidden_size)
         h = scenario.h if h is None and hidden_size in (None, len(scenario.h)) else h
         x = scenario.x if x is None else x
         c = scenario.c if c is None else c
@@ -159,6 +155,16 @@ def _plain_weights_notes(weights: LSTMWeights) -> list[str]:
     if weights.peepholes is not None:
         return ["The weights hold peephole weights p_f, p_i, p_o, which the plain LSTM does not use: add --variant peephole to use them."]
     return []
+
+
+def check_preset_size(scenario, hidden_size: int | None) -> None:
+    """A scenario preset's own weights have its size: --hidden-size may only repeat it."""
+    if hidden_size not in (None, len(scenario.h)):
+        raise UsageError(
+            f"--hidden-size {hidden_size} disagrees with preset '{scenario.name}', whose cell has "
+            f"H = {len(scenario.h)}: drop --hidden-size, or give --weights (identity, random, zeros) to make "
+            f"a cell of H = {hidden_size} for the preset's inputs."
+        )
 
 
 def check_hidden_size(hidden_size: int | None, weights) -> None:
