@@ -40,7 +40,7 @@ def open_atomic(path: Path, binary: bool = False) -> Iterator[IO]:
     if path.is_dir():
         raise UsageError(f"The output path '{path}' is a directory; give a file name.")
     if path.exists() and not path.is_file():
-        with _reported(path), open(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as stream:
+        with _reported(path, atomic=False), open(path, "wb") if binary else open(path, "w", encoding="utf-8") as stream:
             yield stream
         return
     directory = path.parent if str(path.parent) else Path(".")
@@ -51,7 +51,7 @@ def open_atomic(path: Path, binary: bool = False) -> Iterator[IO]:
     except OSError as error:
         raise UsageError(f"Cannot write '{path}': {error.strerror}.") from None
     try:
-        with _reported(path):
+        with _reported(path, atomic=True):
             # mkstemp makes the file private (0600); give it the mode a plain open() would.
             umask = os.umask(0)
             os.umask(umask)
@@ -67,10 +67,14 @@ def open_atomic(path: Path, binary: bool = False) -> Iterator[IO]:
 
 
 @contextmanager
-def _reported(path: Path) -> Iterator[None]:
-    """An OSError while writing (a full disk, a closed pipe) as the project's error, naming the file."""
+def _reported(path: Path, atomic: bool) -> Iterator[None]:
+    """An OSError while writing (a full disk, a device's error) as the project's error, naming the file.
+
+    A closed pipe is left to the caller, which stops quietly (`run --jsonl | head`)."""
     try:
         yield
+    except BrokenPipeError:
+        raise
     except OSError as error:
-        reason = error.strerror or str(error)
-        raise DataError(f"Cannot write '{path}': {reason}. Nothing was written to it.") from None
+        kept = " Nothing was written to it." if atomic else ""
+        raise DataError(f"Cannot write '{path}': {error.strerror or error}.{kept}") from None

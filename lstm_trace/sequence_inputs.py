@@ -57,13 +57,10 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         raise UsageError(f"--dtype {request.dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
     request.cell.check()
     scenario = load_scenario(request.preset) if request.preset else None
-    if request.h is not None:
-        h = parse_state(request.h, "--h")
-    else:  # as in `step`: --hidden-size that sets a new size (or a projection's) makes a new h
-        h = None
-        if scenario is not None and (request.hidden_size is None
-                                     or (request.cell.is_plain and request.hidden_size == len(scenario.h))):  # fmt: skip
-            h = scenario.h
+    h = parse_state(request.h, "--h") if request.h is not None else None
+    if h is None and scenario is not None:  # as in `step`: a --hidden-size of a new size (or a projection's) drops it
+        same_size = request.cell.is_plain and request.hidden_size == len(scenario.h)
+        h = scenario.h if request.hidden_size is None or same_size else None
     c = parse_state(request.c, "--c") if request.c is not None else (scenario.c if scenario else None)
     xs = _time_major(request.xs, request.batch_first)  # (T, B, I)
     T, B, I = xs.shape

@@ -12,7 +12,7 @@ writer made for one step work on any step of a sequence unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -84,12 +84,8 @@ class SequenceTrace:
     def take(self, ks) -> "SequenceTrace":
         """The computed steps `ks` only, in arrays of their own."""
         ks = np.asarray(ks, dtype=np.intp)
-        return SequenceTrace(
-            times=self.times[ks],
-            arrays={name: values[ks] for name, values in self.arrays.items()},  # fancy indexing copies
-            layer=self.layer,
-            direction=self.direction,
-        )
+        arrays = {name: values[ks] for name, values in self.arrays.items()}  # fancy indexing copies
+        return replace(self, times=self.times[ks], arrays=arrays)  # and a subclass keeps its own fields
 
 
 def stored_quantities() -> tuple[str, ...]:

@@ -10,6 +10,7 @@ options on each start cost ~20 ms, most of `step`'s own share of its run time.
 from __future__ import annotations
 
 import importlib
+from typing import NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -66,7 +67,7 @@ class _LazyCommands(TyperGroup):
             _report(error)
 
 
-def _report(error: LSTMTraceError):
+def _report(error: LSTMTraceError) -> NoReturn:
     make_console(stderr=True).print(f"Error: {error}", markup=False, highlight=False, soft_wrap=True, style="bold red")
     raise typer.Exit(error.exit_code) from None
 

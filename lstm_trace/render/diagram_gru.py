@@ -183,12 +183,7 @@ def _draw_nodes_and_blocks(canvas: Canvas, at: _GRULayout, blocks: dict[str, Val
     canvas.text(at.bus, at.concat - 1, "[;]", None, "node")
 
     def put(name: str, row: int, column: int, labelled: bool = True) -> None:
-        block = blocks[name]
-        if labelled:
-            canvas.text(row, column, block.label, wires[name], "label")
-            row += 1
-        for offset, (text, style) in enumerate(block.lines):
-            canvas.text(row + offset, column, text, wires[name], style or "value")
+        blocks[name].draw(canvas, row, column, wires[name], labelled)
 
     put("h_prev", 1, 0, labelled=False)
     put("keep", 1, at.update + 2)

@@ -66,6 +66,15 @@ class ValueBlock:
     def width(self) -> int:
         return max([cell_len(self.label), *(cell_len(text) for text, _ in self.lines)])
 
+    def draw(self, canvas, row: int, column: int, wire: str | None, labelled: bool = True) -> None:
+        """On `canvas` at (row, column), in the colour of `wire`: the label (unless the figure names the wire
+        already), then the values beneath it."""
+        if labelled:
+            canvas.text(row, column, self.label, wire, "label")
+            row += 1
+        for offset, (text, style) in enumerate(self.lines):
+            canvas.text(row + offset, column, text, wire, style or "value")
+
 
 def value_block(
     step: StepTrace, name: str, precision: int, shown: bool, label: str | None = None, quantities=QUANTITIES

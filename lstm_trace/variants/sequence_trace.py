@@ -46,16 +46,6 @@ class VariantSequenceTrace(SequenceTrace):
         blocks = {gate: gate_class(**{"preact": None, "act": None, **parts}) for gate, parts in gates.items()}
         return step_class(**plain, **blocks, t=int(self.times[k]))
 
-    def take(self, ks) -> "VariantSequenceTrace":
-        ks = np.asarray(ks, dtype=np.intp)
-        return VariantSequenceTrace(
-            times=self.times[ks],
-            arrays={name: values[ks] for name, values in self.arrays.items()},  # fancy indexing copies
-            layer=self.layer,
-            direction=self.direction,
-            cell=self.cell,
-        )
-
 
 def stored_variant_quantities(cell: CellOptions) -> tuple[str, ...]:
     """Every quantity a variant's sequence trace stores: its layout's, but the derived concatenation."""

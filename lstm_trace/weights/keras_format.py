@@ -18,7 +18,6 @@ import io
 import json
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from .gru import GRUWeights
 from .keras_config import config_options, recurrent_configs
 from .layouts import KERAS_ORDER, canonical_weights, mapping_text, split_blocks
 from .model import LSTMWeights
+from .native import DAMAGED_ZIP_ERRORS
 
 FRAMEWORK = "Keras"
 _NUMBERED = {"0": "kernel", "1": "recurrent_kernel", "2": "bias"}  # Keras 3 `vars` datasets
@@ -95,7 +95,7 @@ def _open(path: Path) -> tuple[bytes | None, _Model]:
             metadata = _json(archive.read("metadata.json"), path) if "metadata.json" in names else {}
             version = metadata.get("keras_version") if isinstance(metadata, dict) else None
             return archive.read("model.weights.h5"), _Model(config, None if version is None else str(version))
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as error:
+    except DAMAGED_ZIP_ERRORS as error:
         raise DataError(
             f"Cannot read '{path}' as a Keras .keras archive (a zip file; it may be truncated or of another "
             f"format): {error}."

@@ -30,15 +30,16 @@ if TYPE_CHECKING:  # the GRU module is imported when a file holds one: `step` wi
 
 FORMAT = "lstm-trace-weights/1"
 
+# A damaged zip archive (.npz, .keras) fails in many ways: bad headers, an unknown zip version or compression
+# (NotImplementedError), broken deflate streams (zlib.error), a member flagged as encrypted (RuntimeError).
+DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error)
+
 
 def read_npz(path: Path) -> LSTMWeights:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    # a damaged archive fails in many ways: bad headers, unknown compression, broken deflate streams,
-    # a member flagged as encrypted (RuntimeError from zipfile)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, zlib.error, KeyError,
-            RuntimeError) as error:  # fmt: skip
+    except (*DAMAGED_ZIP_ERRORS, KeyError) as error:
         raise DataError(f"Cannot read the weights file '{path}' as .npz: {error}.") from None
     return weights_from_arrays(arrays, _provenance(path), f"weights file '{path}'")
 
