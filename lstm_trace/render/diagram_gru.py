@@ -26,7 +26,7 @@ from rich.text import Text
 from ..variants.options import CellOptions
 from ..variants.registry import ACTIVATION_SYMBOLS
 from .canvas import Canvas
-from .figure import MAX_LISTED, CellFigure, DiagramOptions, ValueBlock, value_block
+from .figure import CellFigure, DiagramOptions, ValueBlock, value_block
 from .lstm_figure_layout import Box
 
 LEFT_LABEL = "hₜ₋₁ "
@@ -78,13 +78,7 @@ class GRUDiagram(CellFigure):
 
     def caption(self) -> Text:
         H, I = self.step.hidden_size, self.step.input_size
-        layout = self.options.layout
-        name, _, options = layout.title.partition(" (")
-        caption = Text(f"{name} cell{' (' + options if options else ''}, t = {self.step.t}", style="bold")
-        stage = layout.stage_by_name.get(self.options.highlight or "")
-        if stage is not None:
-            caption.append(f"   ▶ {stage.title}: {stage.equation}", style="bold yellow")
-        listed = "unit 0 first, top down" if max(H, I) <= MAX_LISTED else "min, avg (mean), max and ‖·‖ (norm)"
+        caption, listed = self.caption_title(), self.values_listed()
         where = "before W_hn: rₜ ⊙ hₜ₋₁" if self.cell.gru_reset_before else "after W_hn: rₜ ⊙ (W_hn·hₜ₋₁ + b_hn)"
         caption.append(
             f"\nH = {H}, I = {I}; values per wire: {listed}. No cell state: hₜ₋₁ runs along the top and is the "

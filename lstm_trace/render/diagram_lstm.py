@@ -29,7 +29,7 @@ from ..stages import GATES, INPUT_QUANTITIES
 from ..variants.options import PLAIN, CellOptions
 from ..variants.registry import ACTIVATION_SYMBOLS
 from .canvas import Canvas
-from .figure import MAX_LISTED, CellFigure, DiagramOptions, ValueBlock, value_block
+from .figure import CellFigure, DiagramOptions, ValueBlock, value_block
 from .lstm_figure_layout import LEFT_LABEL, Z_LABEL, Box, LSTMLayout, Parts
 
 # The wires that carry a value, and the stage that computes it.
@@ -73,14 +73,8 @@ class LSTMDiagram(CellFigure):
 
     def caption(self) -> Text:
         H, I = self.step.hidden_size, self.step.input_size
-        layout = self.options.layout
-        name, _, options = layout.title.partition(" (")
-        caption = Text(f"{name} cell{' (' + options if options else ''}, t = {self.step.t}", style="bold")
-        stage = layout.stage_by_name.get(self.options.highlight or "")
-        if stage is not None:
-            caption.append(f"   ▶ {stage.title}: {stage.equation}", style="bold yellow")
+        caption, listed = self.caption_title(), self.values_listed()
         z = len(self.step.concat)  # H+I, or P+I with a projection
-        listed = "unit 0 first, top down" if max(H, I) <= MAX_LISTED else "min, avg (mean), max and ‖·‖ (norm)"
         caption.append(
             f"\nH = {H}, I = {I}; values per wire: {listed}. [;] stacks hₜ₋₁ on xₜ into z ({z} entries): "
             "a concatenation, not a sum. ⊗ and ⊕ are element-wise." + "".join(f" {m}" for m in marks(self.cell, self.parts())),

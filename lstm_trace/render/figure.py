@@ -119,6 +119,22 @@ class CellFigure:
     def caption(self) -> Text:
         raise NotImplementedError
 
+    def caption_title(self) -> Text:
+        """The caption's first line, which every figure shares: the cell, t, and the highlighted stage."""
+        layout = self.options.layout
+        name, _, options = layout.title.partition(" (")
+        caption = Text(f"{name} cell{' (' + options if options else ''}, t = {self.step.t}", style="bold")
+        stage = layout.stage_by_name.get(self.options.highlight or "")
+        if stage is not None:
+            caption.append(f"   ▶ {stage.title}: {stage.equation}", style="bold yellow")
+        return caption
+
+    def values_listed(self) -> str:
+        """How a wire's values are printed: every unit when few, else a summary."""
+        if max(self.step.hidden_size, self.step.input_size) <= MAX_LISTED:
+            return "unit 0 first, top down"
+        return "min, avg (mean), max and ‖·‖ (norm)"
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.caption()
         yield self.drawing(min(options.max_width, MAX_WIDTH))
