@@ -8,10 +8,11 @@
     array([0.47502081, 0.68997448, 0.549834  , 0.4875026 , 0.66818777])
 """
 
-from .cell import lstm_step, sigmoid
+from .cells.activations import sigmoid
+from .cells.lstm import lstm_step
 from .errors import DataError, LSTMTraceError, UsageError
 from .stages import GATES, QUANTITIES, STAGES
-from .trace import GateTrace, StepTrace, Trace
+from .traces import GateTrace, StepTrace, Trace
 from .tracer import StepInputs, resolve_inputs, trace_step
 from .weights import LSTMWeights, load_weights, presets
 

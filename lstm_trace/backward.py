@@ -24,7 +24,7 @@ import numpy as np
 
 from .backward_trace import BackwardTrace, GateGrad
 from .errors import UsageError, shape_text
-from .trace import StepTrace
+from .traces import StepTrace
 from .weights.model import LSTMWeights
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from .backward_trace import BackwardTrace, GateGrad
 from .errors import DataError
 from .stages import GATES, GRAD_QUANTITIES
-from .trace import nested_lists
+from .traces import nested_lists
 
 REQUIRED = (
     "d_h_prev", "d_c_prev", "d_x",

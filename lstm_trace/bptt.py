@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .backward import lstm_step_backward
-from .cell import lstm_step
-from .trace import StepTrace
+from .cells.lstm import lstm_step
+from .traces import StepTrace
 from .weights.model import LSTMWeights
 
 
@@ -52,7 +52,7 @@ def lstm_through_time(
     steps = []
     for step in reversed(forward):
         backward = lstm_step_backward(step, weights, d_h, d_c, weight_grads)
-        steps.append(replace(step, backward=backward))
+        steps.append(step.with_backward(backward))
         d_h, d_c = backward.d_h_prev, backward.d_c_prev
     steps.reverse()
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import DataError
 from .stages import INPUT_QUANTITIES, QUANTITIES, STAGES
-from .trace import StepTrace, Trace
+from .traces import StepTrace, Trace
 
 INPUTS_GROUP = "inputs"
 MOVERS = 5

@@ -15,7 +15,7 @@ from .backward import lstm_step_backward
 from .bptt import lstm_through_time
 from .errors import UsageError
 from .rnn import random_rnn, rnn_through_time
-from .trace import Trace
+from .traces import Trace
 from .tracer import StepInputs, trace_step
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def trace_backward_step(inputs: StepInputs, upstream: Upstream) -> Trace:
     trace = trace_step(inputs)
     step = trace.steps[0]
     backward = lstm_step_backward(step, inputs.weights, upstream.d_h, upstream.d_c)
-    return replace(trace, steps=(replace(step, backward=backward),), notes=(*trace.notes, *upstream.notes))
+    return replace(trace, steps=(step.with_backward(backward),), notes=(*trace.notes, *upstream.notes))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from .scenarios import load_scenario, scenario_weights
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
 from .tracer import MAX_SIZE, check_hidden_size, check_preset_size
-from .variants.options import PLAIN, CellOptions
+from .cells.options import PLAIN, CellOptions
 from .vectors import parse_vector
 from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
 from .weights.cells import select_key

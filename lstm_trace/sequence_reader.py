@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Iterable, Iterator
 from .errors import DataError, UsageError
 from .serializer import pick_codec
 from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace, from_steps
-from .trace import Trace
+from .traces import Trace
 from .trace_json import FORMAT, _cell_options, step_from_dict, trace_from_dict
 from .weights import DTYPES
 

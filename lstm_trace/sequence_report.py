@@ -15,7 +15,7 @@ import numpy as np
 from .sequence_quantities import PLAIN_QUANTITIES, sequence_quantities
 from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace
 from .summary import GateBehaviour, GateBehaviourAccumulator
-from .trace import StepTrace
+from .traces import StepTrace
 
 TABLE_QUANTITIES = PLAIN_QUANTITIES.table  # the plain LSTM's; a variant's come from `sequence_quantities`
 VALUES_UP_TO = 4  # up to this many units (or inputs) a row shows every value; beyond it mean, min, max

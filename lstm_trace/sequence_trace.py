@@ -18,8 +18,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from .stages import QUANTITIES
-from .trace import GATE_NAMES, GateTrace, StepTrace
-from .variants.options import PLAIN, CellOptions
+from .traces import StepTrace
+from .cells.options import PLAIN, CellOptions
 
 DIRECTIONS = ("forward", "reverse")
 
@@ -69,13 +69,8 @@ class SequenceTrace:
     def step(self, k: int, b: int = 0) -> StepTrace:
         """The k-th computed step of batch element b, as views into these arrays."""
         vector = {name: self.arrays[name][k, b] for name in self.arrays}
-        h_prev, x = vector["h_prev"], vector["x"]
-        gates = {
-            gate: GateTrace(**{part: vector.get(f"{gate}.{part}") for part in ("preact", "act", "wz", "bias")})
-            for gate in GATE_NAMES
-        }
-        plain = {name: value for name, value in vector.items() if "." not in name}
-        return StepTrace(**plain, concat=np.concatenate([h_prev, x]), **gates, t=int(self.times[k]))
+        vector["concat"] = np.concatenate([vector["h_prev"], vector["x"]])
+        return StepTrace(vector, PLAIN, int(self.times[k]))
 
     def copy(self) -> "SequenceTrace":
         """A trace that owns its arrays, for keeping a chunk whose buffers the engine reuses."""

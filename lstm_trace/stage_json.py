@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from .stages import Stage
-from .trace import StepTrace
+from .traces import StepTrace
 from .trace_json import step_to_dict
 
 FORMAT = "lstm-trace-stage/1"

@@ -32,8 +32,8 @@ from .backward_json import backward_from_dict, backward_to_dict
 from .errors import DataError, UsageError
 from .files import write_atomic
 from .stages import PLAIN_LAYOUT, QUANTITIES, Layout, layout_for
-from .trace import GateTrace, StepTrace, Trace, nested_lists
-from .variants.options import CellOptions
+from .traces import StepTrace, Trace, nested_lists
+from .cells.options import PLAIN, CellOptions
 from .weights import DTYPES
 
 FORMAT = "lstm-trace/1"
@@ -166,7 +166,7 @@ def step_from_dict(
     H, I = hidden_size, input_size
     P = H if cell is None else cell.proj_size or H  # the length of h: P with a projection
     sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
-    return _step_from_dict(content, where, sizes, dtype, origin, layout_for(cell))
+    return _step_from_dict(content, where, sizes, dtype, origin, cell or PLAIN)
 
 
 def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
@@ -203,7 +203,7 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
         input_size=I,
         dtype=dtype,
         weights=weights,
-        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin, layout) for k, step in enumerate(steps)),
+        steps=tuple(_step_from_dict(step, f"steps[{k}]", sizes, dtype, origin, cell) for k, step in enumerate(steps)),
         title=title,
         notes=tuple(notes),
         cell=cell,
@@ -221,17 +221,10 @@ def _cell_options(content: dict, origin: str) -> CellOptions:
     return cell
 
 
-def _step_classes(layout: Layout) -> tuple[type, type]:
-    if layout is PLAIN_LAYOUT:
-        return StepTrace, GateTrace
-    from .variants.trace import trace_classes
-
-    return trace_classes(layout.variant)
-
-
 def _step_from_dict(
-    content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str, layout: Layout = PLAIN_LAYOUT
+    content: Any, where: str, sizes: dict[str, int], dtype: str, origin: str, cell: CellOptions = PLAIN
 ) -> StepTrace:
+    layout = layout_for(cell)
     if not isinstance(content, dict):
         raise DataError(f"In the {origin}, {where} must be an object, found {type(content).__name__}.")
     values: dict[str, Any] = {}
@@ -242,26 +235,16 @@ def _step_from_dict(
         if raw is None and part in _OPTIONAL_GATE_PARTS:
             continue
         values[name] = _vector(raw, f"{where}.{name}", sizes[quantity.shape], dtype, origin)
-    step_class, gate_class = _step_classes(layout)
-    parts = {gate: {"preact": None, "act": None} for gate in layout.gates}  # cifg's input gate has act alone
-    for name, value in values.items():
-        head, _, part = name.partition(".")
-        if part:
-            parts[head][part] = value
-    gates = {gate: gate_class(**gate_parts) for gate, gate_parts in parts.items()}
-    plain = {name: value for name, value in values.items() if "." not in name}
     t = content.get("t", 1)
     if not isinstance(t, int) or isinstance(t, bool):
         raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
     backward = backward_from_dict(content.get("backward"), f"{where}.backward", sizes["(H,)"], sizes["(I,)"], dtype, origin)
-    if backward is None:
-        return step_class(**plain, **gates, t=t)
-    if step_class is not StepTrace:
+    if backward is not None and layout is not PLAIN_LAYOUT:
         raise DataError(
             f"In the {origin}, {where} has a \"backward\" block, but gradients are traced for the plain LSTM "
             f"only, not for this {layout.variant} cell."
         )
-    return StepTrace(**plain, **gates, t=t, backward=backward)
+    return StepTrace(values, cell, t, backward)
 
 
 def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndarray:

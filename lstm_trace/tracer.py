@@ -13,11 +13,11 @@ from typing import Collection
 
 import numpy as np
 
-from .cell import lstm_step
+from .cells.lstm import lstm_step
 from .errors import UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
-from .trace import Trace
-from .variants.options import PLAIN, CellOptions
+from .traces import Trace
+from .cells.options import PLAIN, CellOptions
 from .weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, load_weights, read_weights_file
 
 # 4 gates × H × (H+I) float64 values: at H = I = 8192 that is already 4 GiB.
@@ -130,7 +130,7 @@ def trace_step(inputs: StepInputs) -> Trace:
     if inputs.cell.is_plain:
         step = lstm_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev)
     else:
-        from .variants.step import cell_step
+        from .cells.step import cell_step
 
         step = cell_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev, inputs.cell)
     return Trace(

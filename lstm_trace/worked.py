@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cell import ACTIVATIONS, lstm_step, sigmoid
+from .cells.activations import CELL_ACTIVATIONS, GATE_ACTIVATIONS, sigmoid
+from .cells.lstm import lstm_step
 from .stages import GATES
-from .trace import StepTrace
+from .traces import StepTrace
 from .weights import LSTMWeights
 
 
@@ -65,7 +66,7 @@ def contrast(step: StepTrace, random_weights: LSTMWeights) -> Contrast:
     return Contrast(
         weights_source=f"random weights (seed {random_weights.provenance.get('seed', 0)})",
         step=other,
-        activation_of_sum={gate.name: ACTIVATIONS[gate.activation](step.h_prev + step.x) for gate in GATES}
+        activation_of_sum={gate.name: {**GATE_ACTIVATIONS, **CELL_ACTIVATIONS}[gate.activation](step.h_prev + step.x) for gate in GATES}
         if same_size
         else None,
         bias_outside={

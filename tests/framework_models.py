@@ -14,7 +14,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np  # noqa: E402
 
-from lstm_trace.cell import lstm_step  # noqa: E402
+from lstm_trace.cells.lstm import lstm_step  # noqa: E402
 
 SIZES = [(3, 5), (7, 2), (16, 9)]  # (H, I), never H == I, so a swapped block cannot fit
 TOLERANCE = 1e-5  # float32 frameworks against lstm-trace

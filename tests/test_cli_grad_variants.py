@@ -12,7 +12,8 @@ import json
 import numpy as np
 import pytest
 
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.variants.backward import variant_step_backward
 from lstm_trace.weights.variant_presets import lstm_preset
 from tests.framework_models import one_line

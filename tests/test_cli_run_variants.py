@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from lstm_trace.variants.options import CellOptions
-from lstm_trace.variants.step import cell_step
+from lstm_trace.cells.options import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 
 from tests.framework_models import one_line

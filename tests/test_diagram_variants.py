@@ -18,9 +18,10 @@ from rich.console import Console
 
 from lstm_trace.render.diagram import DiagramOptions, diagram_view, stages_up_to
 from lstm_trace.stages import layout_for
-from lstm_trace.trace import Trace
+from lstm_trace.traces import Trace
 from lstm_trace.tracer import resolve_inputs, trace_step
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights.gru import GRUWeights
 from lstm_trace.weights.model import LSTMWeights
 

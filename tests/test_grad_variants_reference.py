@@ -15,8 +15,8 @@ import pytest
 
 from lstm_trace.variants.backward import variant_step_backward
 from lstm_trace.variants.bptt import variant_through_time
-from lstm_trace.variants.options import CellOptions
-from lstm_trace.variants.step import cell_step
+from lstm_trace.cells.options import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights.gru import GRUWeights
 from lstm_trace.weights.model import LSTMWeights
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from lstm_trace.stages import layout_for
-from lstm_trace.variants.options import CellOptions
+from lstm_trace.cells.options import CellOptions
 from lstm_trace.variants.sequence import run_stack, trace_variant_chunks
 from lstm_trace.variants.sequence_cells import cell_for_file
-from lstm_trace.variants.step import cell_step
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from lstm_trace import lstm_step, presets
-from lstm_trace.variants import CellOptions, cell_step
-from lstm_trace.variants.activations import hard_sigmoid, relu, softsign
-from lstm_trace.variants.lstm import lstm_variant_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
+from lstm_trace.cells.activations import hard_sigmoid, relu, softsign
 from lstm_trace.weights import LSTMWeights
 from lstm_trace.weights.gru import GRUWeights
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
@@ -43,33 +43,6 @@ def hand_lstm(weights: LSTMWeights, x, h, c, forget_bias=0.0, cell_clip=None, ga
     if cell_clip is not None:
         c_new = [max(-cell_clip, min(cell_clip, value)) for value in c_new]
     return [o[j] * math.tanh(c_new[j]) for j in range(H)], c_new, f
-
-
-@pytest.mark.parametrize("H, I", SIZES)
-def test_no_option_set_gives_exactly_the_plain_cell(H, I):
-    rng = np.random.default_rng(H + I)
-    weights = presets.random(H, I, seed=H)
-    x, h, c = rng.normal(size=I), rng.normal(size=H), rng.normal(size=H)
-    plain = lstm_step(weights, x, h, c)
-    configurable = lstm_variant_step(weights, x, h, c, CellOptions())
-    for name in (
-        "concat",
-        "forget.wz",
-        "forget.preact",
-        "input.act",
-        "candidate.act",
-        "output.act",
-        "keep",
-        "write",
-        "c",
-        "c_tanh",
-        "h",
-    ):
-        np.testing.assert_array_equal(configurable[name], plain[name], err_msg=name)
-    assert (
-        configurable.c_unclipped is None and configurable.h_unprojected is None and configurable.forget.peephole is None
-    )
-    assert type(cell_step(weights, x, h, c)) is type(plain)  # the plain options go to lstm_step itself
 
 
 @pytest.mark.parametrize("H, I", SIZES)

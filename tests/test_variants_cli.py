@@ -9,7 +9,8 @@ import pytest
 
 from framework_models import one_line
 from lstm_trace.stages import layout_for
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.variants.pages import PAGES
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import LSTMWeights
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 

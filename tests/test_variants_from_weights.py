@@ -12,7 +12,8 @@ import torch
 
 from framework_models import as_text, one_line, onnx_lstm_model, step_inputs
 from lstm_trace import DataError, UsageError, resolve_inputs, trace_step
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weights_file
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 

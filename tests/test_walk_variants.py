@@ -16,7 +16,7 @@ import pytest
 from test_walk import F, Terminal
 
 from lstm_trace.stages import layout_for
-from lstm_trace.variants import CellOptions
+from lstm_trace.cells import CellOptions
 
 H_PREV = [0, 0.5, 0.1, 0.2, 0.6]
 X = [-0.1, 0.3, 0.1, -0.25, 0.1]

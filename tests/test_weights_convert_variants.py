@@ -14,7 +14,8 @@ import torch
 from framework_models import (
     TOLERANCE, one_line, onnx_gru_model, onnx_lstm_model, ort_run, ort_run_gru, step_inputs,
 )  # fmt: skip
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells, read_weights_file
 from lstm_trace.weights.variant_presets import lstm_preset
 

@@ -11,7 +11,8 @@ import pytest
 
 from framework_models import TOLERANCE, as_text, one_line, step_inputs
 from lstm_trace import resolve_inputs, trace_step
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells
 
 import keras  # noqa: E402  (after framework_models, which chooses the torch backend)

@@ -17,7 +17,8 @@ from framework_models import (
     TOLERANCE, as_text, one_line, onnx_gru_model, onnx_lstm_model, ort_run, ort_run_gru, step_inputs,
 )  # fmt: skip
 from lstm_trace import resolve_inputs, trace_step
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells
 
 pytestmark = pytest.mark.framework

@@ -13,7 +13,8 @@ from safetensors.torch import save_file
 
 from framework_models import TOLERANCE, as_text, one_line, step_inputs
 from lstm_trace import resolve_inputs, trace_step
-from lstm_trace.variants import CellOptions, cell_step
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import LayerSelection, read_weight_cells
 
 pytestmark = [

@@ -14,7 +14,7 @@ from ..grad_tracer import resolve_upstream, trace_backward_step, with_forget_bia
 from ..render.grad_explain import grad_explain_view
 from ..render.tables import TableOptions
 from ..tracer import StepInputs
-from ..variants.options import PLAIN
+from ..cells.options import PLAIN
 from ..worked_grad import carousel_outlook
 
 

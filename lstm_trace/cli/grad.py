@@ -11,7 +11,7 @@ from typing import Annotated
 from ..errors import UsageError
 from ..render.tables import TableOptions
 from ..stages import BACKWARD_STAGE_NAMES
-from ..trace import Trace
+from ..traces import Trace
 from ..tracer import StepInputs, resolve_inputs
 from ..weights import LayerSelection
 from ..vectors import parse_sequence, parse_vector

@@ -10,7 +10,7 @@ from typing import Annotated
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES
 from ..tracer import StepInputs, resolve_inputs
-from ..variants.options import CellOptions
+from ..cells.options import CellOptions
 from ..vectors import parse_vector
 from ..weights import PRESET_NAMES, LayerSelection
 from ..errors import UsageError

@@ -7,7 +7,7 @@ from rich.text import Text
 
 from ..render.tables import TableOptions
 from ..stages import GATE_BY_NAME, layout_for
-from ..trace import Trace
+from ..traces import Trace
 from ..tracer import StepInputs
 from ..walk import Kind, Screen, Walk, command_for
 from .keys import KeySource

@@ -23,7 +23,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 
-from ..variants.options import CellOptions
+from ..cells.options import CellOptions
 from ..variants.registry import ACTIVATION_SYMBOLS
 from .canvas import Canvas
 from .figure import CellFigure, DiagramOptions, ValueBlock, value_block

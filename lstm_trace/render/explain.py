@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..stages import GATE_BY_NAME, QUANTITIES, Stage
-from ..trace import StepTrace, Trace
+from ..traces import StepTrace, Trace
 from ..worked import Contrast, UnitSum
 from .numbers import format_number, format_vector
 from .step import weights_summary

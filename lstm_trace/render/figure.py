@@ -18,8 +18,8 @@ from rich.measure import Measurement
 from rich.text import Text
 
 from ..stages import QUANTITIES, STAGE_NAMES, Layout, layout_for
-from ..trace import StepTrace
-from ..variants.options import PLAIN, CellOptions
+from ..traces import StepTrace
+from ..cells.options import PLAIN, CellOptions
 from .canvas import HEAVY, LIGHT, Canvas, Cell
 from .numbers import format_number, style_for
 

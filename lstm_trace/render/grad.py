@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATE_BY_NAME, GATES, GRAD_QUANTITIES, QUANTITIES, BackwardStage, Quantity
-from ..trace import StepTrace, Trace
+from ..traces import StepTrace, Trace
 from .columns import ColumnTable
 from .numbers import format_number, format_vector, gate_bar, style_for
 from .step import weights_summary

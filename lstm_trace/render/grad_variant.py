@@ -12,10 +12,10 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from ..trace import Trace
+from ..traces import Trace
 from ..variants.backward_trace import VariantBackward
 from ..variants.grad_registry import Column, VariantGradStage, variant_grad_stages
-from ..variants.options import CellOptions
+from ..cells.options import CellOptions
 from .columns import ColumnTable
 from .grad import _cell, _summary_rows, header_lines
 from .numbers import format_number, format_vector

@@ -20,7 +20,7 @@ from ..stages import QUANTITIES, layout_for
 from ..summary import (
     FORGET_BELOW, GROWN_TO, GROWTH, MEMORY_SHARE, REMEMBER_ABOVE, SATURATED_ABOVE, STEADY_SHARE, GateBehaviour,
 )  # fmt: skip
-from ..trace import Trace
+from ..traces import Trace
 from .heatmap import heatmap_panel, legend
 from .numbers import format_number, format_vector, style_for
 from .step import step_view, weights_summary

@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..stages import Layout, layout_for
-from ..trace import StepTrace, Trace
+from ..traces import StepTrace, Trace
 from .numbers import format_vector
 from .columns import ColumnTable
 from .tables import TableOptions, stage_view

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import Layout, Stage
-from ..trace import Trace
+from ..traces import Trace
 from .numbers import format_vector
 from .step import weights_summary
 from .tables import TableOptions, stage_view

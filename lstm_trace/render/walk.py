@@ -7,7 +7,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from ..stages import PLAIN_LAYOUT, Layout, layout_for
-from ..trace import StepTrace, Trace
+from ..traces import StepTrace, Trace
 from ..walk import KEY_HELP, Command, KEYS
 from .diagram import DiagramOptions, diagram_view, stages_up_to
 from .step import result

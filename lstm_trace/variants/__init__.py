@@ -15,7 +15,7 @@ no option is set.
 
 from __future__ import annotations
 
-from .options import CellOptions
+from ..cells.options import CellOptions
 
 __all__ = ["CellOptions", "cell_step"]
 
@@ -23,7 +23,7 @@ __all__ = ["CellOptions", "cell_step"]
 def __getattr__(name: str):
     # The steps import NumPy-heavy code that a plain `step` never needs.
     if name == "cell_step":
-        from .step import cell_step
+        from ..cells.step import cell_step
 
         return cell_step
     raise AttributeError(f"module 'lstm_trace.variants' has no attribute {name!r}")

@@ -26,9 +26,9 @@ from ..backward_trace import GateGrad
 from ..errors import UsageError
 from ..weights.model import LSTMWeights
 from .backward_trace import VariantBackward
-from .options import CellOptions
+from ..cells.options import CellOptions
 from .slopes import CELL_SLOPES, GATE_SLOPES, block_backward, clip_pass, gate_local
-from .trace import VariantStepTrace
+from ..traces import StepTrace
 
 
 def variant_step_backward(
@@ -45,7 +45,7 @@ def variant_step_backward(
 
 
 def lstm_variant_backward(
-    step: VariantStepTrace,
+    step: StepTrace,
     weights: LSTMWeights,
     cell: CellOptions,
     d_h: np.ndarray,

@@ -18,13 +18,13 @@ from ..backward import _upstream
 from ..backward_trace import GateGrad
 from ..weights.gru import GRUWeights
 from .backward_trace import VariantBackward
-from .options import CellOptions
+from ..cells.options import CellOptions
 from .slopes import CELL_SLOPES, GATE_SLOPES, block_backward, gate_local
-from .trace import GRUStepTrace
+from ..traces import StepTrace
 
 
 def gru_backward(
-    step: GRUStepTrace, weights: GRUWeights, cell: CellOptions, d_h: np.ndarray, weight_grads: bool = True
+    step: StepTrace, weights: GRUWeights, cell: CellOptions, d_h: np.ndarray, weight_grads: bool = True
 ) -> VariantBackward:
     """Backpropagate through one GRU step whose forward values are in `step`."""
     H = weights.hidden_size

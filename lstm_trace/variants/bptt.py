@@ -12,8 +12,8 @@ import numpy as np
 
 from .backward import variant_step_backward
 from .backward_trace import VariantBackward
-from .options import CellOptions
-from .step import cell_step
+from ..cells.options import CellOptions
+from ..cells.step import cell_step
 
 
 @dataclass(frozen=True)

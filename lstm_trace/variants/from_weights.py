@@ -17,7 +17,7 @@ from ..errors import UsageError
 from ..weights.cell_options import OPTION_FLAGS, implied_options, options_text
 from ..weights.gru import GRUWeights
 from ..weights.model import LSTMWeights
-from .options import PLAIN, CellOptions
+from ..cells.options import PLAIN, CellOptions
 
 FIELDS = tuple(f.name for f in fields(CellOptions))
 

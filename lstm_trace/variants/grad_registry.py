@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .options import CellOptions
+from ..cells.options import CellOptions
 
 
 class Column(NamedTuple):

@@ -15,7 +15,7 @@ from ..errors import UsageError
 from ..grad_tracer import GradThroughTime, Upstream
 from ..rnn import random_rnn, rnn_through_time
 from ..stages import layout_for
-from ..trace import Trace
+from ..traces import Trace
 from ..tracer import StepInputs, trace_step
 from .backward import variant_step_backward
 from .backward_trace import VariantBackward

@@ -9,7 +9,7 @@ fields named here: x, h_prev, reset, update, new, keep, write, h (and reset_h).
 from __future__ import annotations
 
 from ..stages import _SOFT_GATE, QUANTITIES, Layout, Quantity, Stage
-from .options import CellOptions
+from ..cells.options import CellOptions
 from .registry import ACTIVATION_NUMPY, ACTIVATION_SYMBOLS, _number, _options_suffix
 
 GATE_NAMES = ("reset", "update", "new")

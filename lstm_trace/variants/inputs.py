@@ -20,8 +20,8 @@ from ..weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, read_we
 from ..weights.gru import GRUWeights
 from ..weights.native import weights_from_json_object
 from ..weights.variant_presets import gru_preset, lstm_preset
-from .options import CellOptions
-from .step import check_weights_fit
+from ..cells.options import CellOptions
+from ..cells.step import check_weights_fit
 
 
 def resolve_variant_inputs(

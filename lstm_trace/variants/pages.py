@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .options import CellOptions
+from ..cells.options import CellOptions
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from ..stages import GATE_BY_NAME, QUANTITIES, STAGE_BY_NAME, Gate, Layout, Quantity, Stage
-from .options import CellOptions
+from ..cells.options import CellOptions
 
 ACTIVATION_SYMBOLS = {"sigmoid": "σ", "hard_sigmoid": "hardσ", "tanh": "tanh", "relu": "relu", "softsign": "softsign"}
 ACTIVATION_NUMPY = {"sigmoid": "sigmoid", "hard_sigmoid": "hard_sigmoid", "tanh": "np.tanh", "relu": "relu",

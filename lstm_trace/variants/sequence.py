@@ -23,9 +23,9 @@ from ..errors import UsageError, shape_text
 from ..packed_cell import checked_inputs
 from ..weights.gru import GRUWeights
 from ..weights.model import LSTMWeights
-from .options import CellOptions
+from ..cells.options import CellOptions
 from .sequence_trace import VariantSequenceTrace
-from .step import check_weights_fit
+from ..cells.step import check_weights_fit
 
 
 def trace_variant_chunks(

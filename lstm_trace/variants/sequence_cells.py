@@ -15,8 +15,8 @@ from ..errors import DataError, UsageError
 from ..weights.cell_options import options_text
 from .from_weights import cell_for_weights, given_fields
 from .inputs import _preset, _preset_hidden_size, _scenario_weights
-from .options import CellOptions
-from .step import check_weights_fit
+from ..cells.options import CellOptions
+from ..cells.step import check_weights_fit
 
 
 def preset_weights(cell: CellOptions, spec: str, hidden_size: int | None, input_size: int, seed: int):

@@ -15,8 +15,8 @@ import numpy as np
 
 from ..sequence_trace import SequenceTrace
 from ..stages import layout_for
-from .options import PLAIN, CellOptions
-from .trace import trace_classes
+from ..cells.options import PLAIN, CellOptions
+from ..traces import StepTrace
 
 
 @dataclass(frozen=True)
@@ -30,21 +30,10 @@ class VariantSequenceTrace(SequenceTrace):
 
     def step(self, k: int, b: int = 0):
         """The k-th computed step of batch element b, as the variant's step trace of views."""
-        layout = layout_for(self.cell)
-        step_class, gate_class = trace_classes(self.cell.variant)
         vector = {name: self.arrays[name][k, b] for name in self.arrays}
-        if "concat" in layout.quantities:
+        if "concat" in layout_for(self.cell).quantities:
             vector["concat"] = np.concatenate([vector["h_prev"], vector["x"]])  # (P+I,) or (H+I,)
-        gates = {gate: {} for gate in layout.gates}
-        plain = {}
-        for name, value in vector.items():
-            head, _, part = name.partition(".")
-            if part:
-                gates[head][part] = value
-            else:
-                plain[name] = value
-        blocks = {gate: gate_class(**{"preact": None, "act": None, **parts}) for gate, parts in gates.items()}
-        return step_class(**plain, **blocks, t=int(self.times[k]))
+        return StepTrace(vector, self.cell, int(self.times[k]))
 
 
 def stored_variant_quantities(cell: CellOptions) -> tuple[str, ...]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cell import lstm_step
-from ..trace import StepTrace
+from ..cells.lstm import lstm_step
+from ..traces import StepTrace
 from ..tracer import StepInputs
 from ..weights import LSTMWeights, presets
 

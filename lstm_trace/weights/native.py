@@ -100,7 +100,7 @@ def write_json(weights: LSTMWeights | GRUWeights) -> str:
 
 def _stated_options(arrays: Mapping[str, Any], origin: str, gru: bool) -> dict[str, Any]:
     """The non-default options of the file's `cell_options` (and a .json file's `"variant"`), checked."""
-    from ..variants.options import PLAIN, CellOptions
+    from ..cells.options import PLAIN, CellOptions
 
     raw = arrays.get(CELL_OPTIONS_KEY, {})
     if isinstance(raw, np.ndarray):  # .npz: a string holding a JSON object

@@ -1,19 +1,20 @@
 """`cell_step`: one step of whichever cell `CellOptions` names, after checking the weights fit it.
 
-This is the one entry point for commands that step a cell (step, and later run
-and grad): the plain LSTM goes to `lstm_trace.cell.lstm_step` untouched.
+The one entry point for everything that steps a cell by its configuration
+(step, run's detail, grad): an LSTM of any options goes to `lstm.lstm_step`, a
+GRU to `gru.gru_step`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..cell import lstm_step
 from ..errors import UsageError
+from ..traces import StepTrace
 from ..weights.gru import GRUWeights
 from ..weights.model import LSTMWeights
 from .gru import gru_step
-from .lstm import lstm_variant_step
+from .lstm import lstm_step
 from .options import PLAIN, CellOptions
 
 
@@ -24,16 +25,14 @@ def cell_step(
     c_prev: np.ndarray | None = None,
     cell: CellOptions = PLAIN,
     t: int = 1,
-):
-    """A `StepTrace` (lstm, peephole, cifg) or a `GRUStepTrace` (gru)."""
+) -> StepTrace:
+    """The step of `cell` on these weights and inputs, with every intermediate."""
     check_weights_fit(cell.check(), weights)
     if cell.variant == "gru":
         if c_prev is not None:
             raise UsageError("A GRU has no cell state C, so it takes no C_(t-1) (--c); its memory is h alone.")
         return gru_step(weights, x, h_prev, cell, t)
-    if cell.is_plain:
-        return lstm_step(weights, x, h_prev, c_prev, t)
-    return lstm_variant_step(weights, x, h_prev, c_prev, cell, t)
+    return lstm_step(weights, x, h_prev, c_prev, cell, t)
 
 
 def check_weights_fit(cell: CellOptions, weights: LSTMWeights | GRUWeights) -> None:

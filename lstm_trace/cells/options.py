@@ -1,6 +1,9 @@
 """`CellOptions`: which cell a step runs, and the run-time options frameworks add to it.
 
-Nothing here computes: the options are plain data that the trace keeps (its JSON
+One configuration type for the whole cell family: the plain LSTM is `LSTM()`,
+every option at its default; `LSTM(peephole=True, forget_bias=1.0)` and
+`GRU(reset_before=True)` are other configurations of the same type. Nothing here
+computes: the options are plain data that the trace keeps (its JSON
 `"cell_options"` block), so `show` can draw a saved trace without recomputing.
 """
 
@@ -114,6 +117,44 @@ class CellOptions:
 
 
 PLAIN = CellOptions()
+
+
+def LSTM(
+    *,
+    peephole: bool = False,
+    cifg: bool = False,
+    forget_bias: float = 0.0,
+    cell_clip: float | None = None,
+    preact_clip: float | None = None,
+    proj_size: int | None = None,
+    gate_activation: str = "sigmoid",
+    cell_activation: str = "tanh",
+) -> CellOptions:
+    """An LSTM cell; `LSTM()` is the plain one of the seven equations.
+
+    peephole (Gers & Schmidhuber 2000) and cifg (i = 1 - f) are the two variants
+    of its equations; the other options are those frameworks add at run time.
+    """
+    if peephole and cifg:
+        raise UsageError("An LSTM is either a peephole or a cifg cell here, not both.")
+    variant = "peephole" if peephole else "cifg" if cifg else "lstm"
+    return CellOptions(
+        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation
+    ).check()
+
+
+def GRU(
+    *,
+    reset_before: bool = False,
+    preact_clip: float | None = None,
+    gate_activation: str = "sigmoid",
+    cell_activation: str = "tanh",
+) -> CellOptions:
+    """A GRU cell in PyTorch's convention; `reset_before=True` is Cho et al.'s (ONNX linear_before_reset=0)."""
+    return CellOptions(
+        "gru", preact_clip=preact_clip, gate_activation=gate_activation,
+        cell_activation=cell_activation, gru_reset_before=reset_before,
+    ).check()  # fmt: skip
 
 
 def _choice(value: Any, allowed: tuple[str, ...], option: str) -> None:
