@@ -11,52 +11,64 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .backward import lstm_step_backward
-from .bptt import lstm_through_time
+from .bptt import through_time
+from .cells.step import cell_backward
 from .errors import UsageError
 from .rnn import random_rnn, rnn_through_time
 from .traces import Trace
 from .tracer import StepInputs, trace_step
 
+
 @dataclass(frozen=True)
 class Upstream:
-    """The gradients arriving at the last step: ∂L/∂h and ∂L/∂C (from a next step)."""
+    """The gradients arriving at the last step: ∂L/∂h and ∂L/∂C (from a next step; None for a GRU)."""
 
-    d_h: np.ndarray  # (H,)
-    d_c: np.ndarray  # (H,)
+    d_h: np.ndarray  # (H,), (P,) with a projection
+    d_c: np.ndarray | None  # (H,)
     loss: str  # the loss these gradients stand for: "L = Σ hₜ"
     notes: tuple[str, ...] = ()
 
 
-def resolve_upstream(
-    d_h: np.ndarray | None, d_c: np.ndarray | None, hidden_size: int, dtype: str, last: str = "ₜ"
-) -> Upstream:
-    """--dh defaults to ones (L = Σ h), --dc to zeros (no step after this one).
+def resolve_upstream(d_h: np.ndarray | None, d_c: np.ndarray | None, inputs: StepInputs, last: str = "ₜ") -> Upstream:
+    """--dh defaults to ones (L = Σ h), --dc to zeros (no step after this one); a GRU takes no --dc.
 
+    --dh has one entry per entry of h (P with a projection), --dc one per cell unit.
     `last` is the subscript of the step the gradients arrive at: "ₜ" for one step, "_T" for a sequence.
     """
-    for option, value in (("--dh", d_h), ("--dc", d_c)):
-        if value is not None and value.shape != (hidden_size,):
-            raise UsageError(
-                f"{option} has {value.size} entries, but the hidden state has H = {hidden_size} units, "
-                f"so {option} must have shape ({hidden_size},): one gradient per unit."
-            )
+    weights, cell = inputs.weights, inputs.cell
+    h_size, H = weights.h_size, weights.hidden_size
+    if d_h is not None and d_h.shape != (h_size,):
+        letter = "P" if h_size != H else "H"
+        raise UsageError(
+            f"--dh has {d_h.size} entries, but the hidden state has {letter} = {h_size} units, "
+            f"so --dh must have shape ({h_size},): one gradient per unit."
+        )
+    if not cell.has_cell_state and d_c is not None:
+        raise UsageError("A GRU has no cell state C, so there is no ∂L/∂C to give: drop --dc.")
+    if d_c is not None and d_c.shape != (H,):
+        raise UsageError(
+            f"--dc has {d_c.size} entries, but the hidden state has H = {H} units, "
+            f"so --dc must have shape ({H},): one gradient per unit."
+        )
     notes = []
     if d_h is None:
-        d_h = np.ones(hidden_size)
+        d_h = np.ones(h_size)
         notes.append(f"∂L/∂h{last} was not given (--dh), so it is ones: the loss is L = Σ h{last}.")
-    if d_c is None:
-        d_c = np.zeros(hidden_size)
+    if d_c is None and cell.has_cell_state:
+        d_c = np.zeros(H)
         notes.append(f"∂L/∂C{last} from a next step was not given (--dc), so it is zeros: no step follows.")
-    plain_sum = bool(np.all(d_h == 1) and not np.any(d_c))
-    loss = f"L = Σ h{last}" if plain_sum else f"L = Σ dh ⊙ h{last} + Σ dc ⊙ C{last}"
-    return Upstream(d_h=d_h.astype(dtype), d_c=d_c.astype(dtype), loss=loss, notes=tuple(notes))
+    plain_sum = bool(np.all(d_h == 1) and (d_c is None or not np.any(d_c)))
+    loss = f"L = Σ h{last}" if plain_sum else f"L = Σ dh ⊙ h{last}" + ("" if d_c is None else f" + Σ dc ⊙ C{last}")
+    dtype = weights.dtype
+    return Upstream(d_h=d_h.astype(dtype), d_c=None if d_c is None else d_c.astype(dtype), loss=loss, notes=tuple(notes))
 
 
 def with_forget_bias(inputs: StepInputs, forget_bias: float) -> StepInputs:
     """Add `forget_bias` to every b_f, as Keras does at initialisation (by 1) to open the carousel."""
     if forget_bias == 0:
         return inputs
+    if not inputs.cell.has_cell_state:
+        raise UsageError("--forget-bias shifts the forget gate, and a GRU has none (its gates are r, z and n).")
     weights = inputs.weights
     b = {**weights.b, "forget": weights.b["forget"] + np.asarray(forget_bias, weights.dtype)}
     provenance = {**weights.provenance, "forget_bias": float(forget_bias)}
@@ -68,7 +80,7 @@ def trace_backward_step(inputs: StepInputs, upstream: Upstream) -> Trace:
     """One step forward with `trace_step`, then backward; the step carries its gradients."""
     trace = trace_step(inputs)
     step = trace.steps[0]
-    backward = lstm_step_backward(step, inputs.weights, upstream.d_h, upstream.d_c)
+    backward = cell_backward(step, inputs.weights, upstream.d_h, upstream.d_c)
     return replace(trace, steps=(step.with_backward(backward),), notes=(*trace.notes, *upstream.notes))
 
 
@@ -116,38 +128,31 @@ def trace_through_time(
     seed: int = 0,
     weight_grads: bool = True,
 ) -> GradThroughTime:
-    """Run the LSTM over xs (T, I) from inputs.h_prev, inputs.c_prev and backpropagate to t = 0.
+    """Run the cell over xs (T, I) from inputs.h_prev (and inputs.c_prev) and backpropagate to t = 0.
 
     `weight_grads=False` skips the per-step ∂L/∂W_g (the norms do not need them).
     """
-    weights = inputs.weights
+    weights, cell = inputs.weights, inputs.cell
     xs = xs.astype(weights.dtype)
-    run = lstm_through_time(weights, xs, inputs.h_prev, inputs.c_prev, upstream.d_h, upstream.d_c, weight_grads)
+    c0 = inputs.c_prev if cell.has_cell_state else None
+    run = through_time(weights, xs, inputs.h_prev, c0, upstream.d_h, upstream.d_c, weight_grads, cell)
     trace = Trace(
-        hidden_size=weights.hidden_size,
-        input_size=weights.input_size,
-        dtype=str(weights.dtype),
-        weights=dict(weights.provenance),
-        steps=run.steps,
-        title=inputs.title,
-        notes=(*inputs.notes, *upstream.notes),
-    )
+        hidden_size=weights.hidden_size, input_size=weights.input_size, dtype=str(weights.dtype),
+        weights=dict(weights.provenance), steps=run.steps, title=inputs.title,
+        notes=(*inputs.notes, *upstream.notes), cell=cell,
+    )  # fmt: skip
+    keep = [step.forget.act if cell.has_cell_state else step.update.act for step in run.steps]  # fₜ, or a GRU's zₜ
     rnn_norm = rnn_weights = None
     if compare_rnn:
-        rnn = random_rnn(weights.hidden_size, weights.input_size, seed, str(weights.dtype))
+        rnn = random_rnn(weights.h_size, weights.input_size, seed, str(weights.dtype))
         # The RNN has no cell state, so only ∂L/∂h_T reaches it: its loss is the h part of the LSTM's.
         rnn_run = rnn_through_time(rnn, xs, inputs.h_prev, upstream.d_h)
         rnn_norm, rnn_weights = np.linalg.norm(rnn_run.d_h, axis=1), dict(rnn.provenance)
     return GradThroughTime(
-        trace=trace,
-        loss=upstream.loss,
-        d_h_norm=run.d_h_norm,
-        d_c_norm=run.d_c_norm,
-        mean_forget=float(np.mean([step.forget.act for step in run.steps])),
-        forget_product=np.prod([step.forget.act for step in run.steps], axis=0),
-        rnn_d_h_norm=rnn_norm,
-        rnn_weights=rnn_weights,
-    )
+        trace=trace, loss=upstream.loss, d_h_norm=run.d_h_norm, d_c_norm=run.d_c_norm,
+        mean_forget=float(np.mean(keep)), forget_product=np.prod(keep, axis=0),
+        rnn_d_h_norm=rnn_norm, rnn_weights=rnn_weights, label="GRU" if cell.variant == "gru" else "LSTM",
+    )  # fmt: skip
 
 
 def through_time_to_dict(result: GradThroughTime) -> dict:

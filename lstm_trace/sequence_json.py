@@ -1,4 +1,4 @@
-"""Sequence traces in the lstm-trace/1 contract: one JSON document (`--json`) or JSON Lines (`--jsonl`).
+"""Sequence traces in the lstm-trace/2 contract: one JSON document (`--json`) or JSON Lines (`--jsonl`).
 
 The header is a step trace's (format, hidden_size, input_size, dtype, title, notes,
 weights) plus:

@@ -18,7 +18,7 @@ from .errors import DataError, UsageError
 from .serializer import pick_codec
 from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace, from_steps
 from .traces import Trace
-from .trace_json import FORMAT, _cell_options, step_from_dict, trace_from_dict
+from .trace_json import FORMAT, READABLE_FORMATS, _cell_options, step_from_dict, trace_from_dict
 from .weights import DTYPES
 
 
@@ -108,7 +108,7 @@ def info_from_header(content: dict[str, Any], origin: str) -> SequenceInfo:
             raise DataError(f"In the {origin}, {key} must be an integer ≥ {minimum}, found {value!r}.")
         return value
 
-    if content.get("format") != FORMAT:
+    if content.get("format") not in READABLE_FORMATS:
         raise DataError(f"The {origin} is not an lstm-trace trace: expected \"format\": \"{FORMAT}\".")
     H, I = integer("hidden_size"), integer("input_size")
     dtype = content.get("dtype", "float64")

@@ -1,6 +1,6 @@
-"""The `lstm-trace/1` JSON contract: write a trace, read it back, validate it.
+"""The `lstm-trace/2` JSON contract: write a trace, read it back, validate it.
 
-    {"format": "lstm-trace/1", "hidden_size": H, "input_size": I, "dtype": "float64",
+    {"format": "lstm-trace/2", "hidden_size": H, "input_size": I, "dtype": "float64",
      "title": ..., "notes": [...], "weights": {"source": ..., ...},
      "steps": [{"t": 1, "x": [...], "h_prev": [...], "c_prev": [...], "concat": [...],
                 "forget": {"wz": [...], "bias": [...], "preact": [...], "act": [...]},
@@ -17,6 +17,12 @@ Variants (issue 6) add `"variant"` ("lstm", "peephole", "cifg", "gru") and
 A `"variant": "gru"` step has no cell state:
     {"t", "x", "h_prev", "reset": {"wx", "wh", "bias", "preact", "act"}, "update": {...},
      "new": {"wx", "bias", "wh", "bias_h", "h_part", "gated", "preact", "act"}, "keep", "write", "h"}
+
+A step from `grad` carries its gradients in `"backward"`, for every cell (see
+`backward_json.py`). The contract is described by the JSON Schema
+`lstm_trace/schema/trace.schema.json`. Files of lstm-trace/1 read as before: its
+variants kept their gradients in a top-level "variant_backward" block, which is
+moved into the steps on reading.
 """
 
 from __future__ import annotations
@@ -28,15 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from .backward_json import backward_from_dict, backward_to_dict
+from .backward_json import backward_from_dict, backward_to_dict, v1_variant_backward
 from .errors import DataError, UsageError
 from .files import write_atomic
-from .stages import PLAIN_LAYOUT, QUANTITIES, Layout, layout_for
+from .stages import QUANTITIES, layout_for
 from .traces import StepTrace, Trace, nested_lists
 from .cells.options import PLAIN, CellOptions
 from .weights import DTYPES
 
-FORMAT = "lstm-trace/1"
+FORMAT = "lstm-trace/2"
+READABLE_FORMATS = ("lstm-trace/1", FORMAT)  # /1: what the first releases wrote
 _OPTIONAL_GATE_PARTS = ("wz", "bias", "wx", "wh")  # informative; traces from other writers may omit them
 
 
@@ -61,7 +68,7 @@ def trace_to_dict(trace: Trace, with_steps: bool = True) -> dict[str, Any]:
 def step_to_dict(step: StepTrace, quantities=QUANTITIES) -> dict[str, Any]:
     """The step's fields by the registry of its cell (`layout_for(trace.cell).quantities`)."""
     content: dict[str, Any] = {"t": step.t, **nested_lists(step, quantities)}
-    backward = getattr(step, "backward", None)  # only plain steps from `grad` have gradients
+    backward = step.backward  # the gradients of a step from `grad`
     if backward is not None:
         content["backward"] = backward_to_dict(backward)
     return content
@@ -170,7 +177,7 @@ def step_from_dict(
 
 
 def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
-    if not isinstance(content, dict) or content.get("format") != FORMAT:
+    if not isinstance(content, dict) or content.get("format") not in READABLE_FORMATS:
         found = content.get("format") if isinstance(content, dict) else type(content).__name__
         raise DataError(f"The {origin} is not an lstm-trace trace: expected \"format\": \"{FORMAT}\", found {found!r}.")
     H = _positive_int(content, "hidden_size", origin)
@@ -193,11 +200,10 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
     layout = layout_for(cell)
     P = cell.proj_size or H  # the length of h: P with a projection
     sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
-    variant_backward = None
-    if "variant_backward" in content:  # a variant's gradients from `grad`
-        from .variants.grad_json import variant_backward_from_dict
-
-        variant_backward = variant_backward_from_dict(content["variant_backward"], dtype, origin)
+    if "variant_backward" in content:  # lstm-trace/1: a variant's gradients beside the steps
+        by_t = v1_variant_backward(content, origin)
+        steps = [{**step, "backward": by_t[step["t"]]} if isinstance(step, dict) and step.get("t") in by_t else step
+                 for step in steps]  # fmt: skip
     return Trace(
         hidden_size=H,
         input_size=I,
@@ -207,7 +213,6 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
         title=title,
         notes=tuple(notes),
         cell=cell,
-        variant_backward=variant_backward,
     )
 
 
@@ -238,12 +243,8 @@ def _step_from_dict(
     t = content.get("t", 1)
     if not isinstance(t, int) or isinstance(t, bool):
         raise DataError(f"In the {origin}, {where}.t must be an integer, found {t!r}.")
-    backward = backward_from_dict(content.get("backward"), f"{where}.backward", sizes["(H,)"], sizes["(I,)"], dtype, origin)
-    if backward is not None and layout is not PLAIN_LAYOUT:
-        raise DataError(
-            f"In the {origin}, {where} has a \"backward\" block, but gradients are traced for the plain LSTM "
-            f"only, not for this {layout.variant} cell."
-        )
+    letters = {"H": sizes["(H,)"], "I": sizes["(I,)"], "P": sizes["(P,)"]}
+    backward = backward_from_dict(content.get("backward"), f"{where}.backward", letters, dtype, origin, cell)
     return StepTrace(values, cell, t, backward)
 
 

@@ -15,42 +15,107 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from .cells.options import PLAIN, CellOptions
 
-if TYPE_CHECKING:
-    from .backward_trace import BackwardTrace
-
-# The parts a block (gate) of any cell may have, and the step values some cells lack: asking for
-# one that this step does not hold gives None, anything else is a typo and an AttributeError.
+# The parts a block (gate) of any cell may have, and the values some cells lack: asking for one
+# that this trace does not hold gives None, anything else is a typo and an AttributeError.
 GATE_PARTS = frozenset(
     ("wz", "bias", "preact", "act", "peephole", "forget_bias", "clipped", "wx", "wh", "bias_h", "h_part", "gated")
 )
 OPTIONAL_VALUES = frozenset(("c_prev", "concat", "c", "c_tanh", "c_unclipped", "h_unprojected", "reset_h"))
+GRAD_PARTS = frozenset(("d_act", "local", "d_preact", "d_W", "d_b", "d_z", "forget", "input", "output"))
+OPTIONAL_GRADS = frozenset((
+    "d_c_carried", "c_tanh_local", "d_c", "d_c_prev", "d_c_unclipped", "d_h_unprojected", "d_projection",
+    "d_b_hn", "d_h_direct",
+))  # fmt: skip
 
 
-class GateTrace:
-    """One block of a step, read by part: `step.forget.act` is `step["forget.act"]`."""
+class Block:
+    """One block of a trace, read by part: `step.forget.act` is `step["forget.act"]`."""
 
-    __slots__ = ("_values", "name")
+    __slots__ = ("_values", "name", "_parts")
 
-    def __init__(self, values: Mapping[str, np.ndarray], name: str):
+    def __init__(self, values: Mapping[str, np.ndarray], name: str, parts: frozenset[str] = GATE_PARTS):
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "_parts", parts)
 
     def __getattr__(self, part: str) -> np.ndarray | None:
-        if part in GATE_PARTS:
+        if part in self._parts:
             return self._values.get(f"{self.name}.{part}")
-        raise AttributeError(f"a gate has no part {part!r}; its parts are {sorted(GATE_PARTS)}")
+        raise AttributeError(f"{self.name} has no part {part!r}; its parts are {sorted(self._parts)}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a trace is read-only")
 
 
-class StepTrace:
+GateTrace = Block  # a gate of a forward step
+
+
+class NamedValues:
+    """Arrays by dotted name, read as `trace["forget.act"]` or `trace.forget.act`."""
+
+    __slots__ = ("values", "blocks")
+    PARTS: frozenset[str] = frozenset()  # what a block may hold
+    OPTIONAL: frozenset[str] = frozenset()  # top-level names a cell may lack (None when absent)
+
+    def __init__(self, values: Mapping[str, np.ndarray]):
+        values = MappingProxyType(dict(values))
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "blocks", tuple(dict.fromkeys(n.partition(".")[0] for n in values if "." in n)))
+
+    def __getitem__(self, name: str) -> np.ndarray | None:
+        """Look a value up by its dotted name: `step["forget.act"]`, `step["c"]`."""
+        return self.values.get(name)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("values", "blocks"):  # not set yet (a copy under construction)
+            raise AttributeError(name)
+        if name in self.values:
+            return self.values[name]
+        if name in self.blocks:
+            return Block(self.values, name, self.PARTS)
+        if name in self.OPTIONAL:
+            return None
+        raise AttributeError(f"a {type(self).__name__} has no value {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a trace is read-only")
+
+    def gate(self, name: str) -> Block:
+        return Block(self.values, name, self.PARTS)
+
+
+class BackwardTrace(NamedValues):
+    """Every gradient of one step, by dotted name (see `stages.GRAD_QUANTITIES`).
+
+    d_h, d_c_carried        the upstream gradients: ∂L/∂hₜ, and ∂L/∂Cₜ from step t+1 (LSTM)
+    forget.d_preact, ...    per block: d_act, local (the slope), d_preact (δ), d_W, d_b, d_z (Wᵀδ)
+    d_h_prev, d_x, d_c_prev what the step passes back
+    peephole.forget, ...    ∂L/∂p_g (peephole); d_projection ∂L/∂W_hr (projection); d_b_hn (GRU)
+    """
+
+    __slots__ = ()
+    PARTS = GRAD_PARTS
+    OPTIONAL = OPTIONAL_GRADS
+
+    @property
+    def gates(self) -> dict[str, Block]:
+        """The blocks with weights or an activation: forget, input, ... or reset, update, new."""
+        return {name: self.gate(name) for name in self.blocks if name != "peephole"}
+
+    @property
+    def d_peepholes(self) -> dict[str, np.ndarray] | None:
+        if "peephole" not in self.blocks:
+            return None
+        return {name.partition(".")[2]: value for name, value in self.values.items() if name.startswith("peephole.")}
+
+
+class StepTrace(NamedValues):
     """Every value of one step of one cell, by dotted name.
 
     values    name -> array: "x", "h_prev", "forget.act", "keep", "c", "h", ...
@@ -59,7 +124,9 @@ class StepTrace:
     backward  the step's gradients, when `grad` computed them
     """
 
-    __slots__ = ("values", "cell", "t", "backward", "gates")
+    __slots__ = ("cell", "t", "backward")
+    PARTS = GATE_PARTS
+    OPTIONAL = OPTIONAL_VALUES
 
     def __init__(
         self,
@@ -68,31 +135,13 @@ class StepTrace:
         t: int = 1,
         backward: BackwardTrace | None = None,
     ):
-        values = MappingProxyType(dict(values))
-        gates = tuple(dict.fromkeys(name.partition(".")[0] for name in values if "." in name))
-        for name, value in (("values", values), ("cell", cell), ("t", t), ("backward", backward), ("gates", gates)):
+        super().__init__(values)
+        for name, value in (("cell", cell), ("t", t), ("backward", backward)):
             object.__setattr__(self, name, value)
 
-    def __getitem__(self, name: str) -> np.ndarray | None:
-        """Look a value up by its dotted name: `step["forget.act"]`, `step["c"]`."""
-        return self.values.get(name)
-
-    def __getattr__(self, name: str):
-        if name in StepTrace.__slots__:  # not set yet (a copy under construction)
-            raise AttributeError(name)
-        if name in self.values:
-            return self.values[name]
-        if name in self.gates:
-            return GateTrace(self.values, name)
-        if name in OPTIONAL_VALUES:
-            return None
-        raise AttributeError(f"a step trace has no value {name!r}")
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("a trace is read-only")
-
-    def gate(self, name: str) -> GateTrace:
-        return GateTrace(self.values, name)
+    @property
+    def gates(self) -> tuple[str, ...]:
+        return self.blocks
 
     def with_backward(self, backward: BackwardTrace | None) -> "StepTrace":
         """The same step, carrying its gradients."""
@@ -138,8 +187,6 @@ class Trace:
     title: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)  # assumptions the user should know about
     cell: CellOptions = PLAIN  # which cell made the steps: the plain LSTM unless a variant was asked for
-    # A variant's gradients from `grad`, read back from the JSON "variant_backward" block: ((t, VariantBackward), ...)
-    variant_backward: tuple | None = None
 
     @property
     def variant(self) -> str:

@@ -75,7 +75,7 @@ def test_json_backward_block_matches_torch_autograd(cli):
     result = cli("grad", "--preset", "seed-question", "--dh", DH, "--dc", DC, "--json")
     assert result.exit_code == 0, result.output
     content = json.loads(result.output)
-    assert content["format"] == "lstm-trace/1"
+    assert content["format"] == "lstm-trace/2"
     backward = content["steps"][0]["backward"]
     for key in ("d_h_prev", "d_c_prev", "d_x"):
         assert isinstance(backward[key], list)
@@ -330,9 +330,9 @@ def test_backward_explanations_are_for_the_plain_lstm(run_cli):
     assert "variant=gru" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_variant_step_with_a_backward_block_is_refused(cli):
-    content = json.loads(cli("step", "--preset", "seed-question", "--variant", "peephole", "--json").output)
+def test_a_backward_block_of_another_cell_is_refused(cli):
+    content = json.loads(cli("step", "--preset", "seed-question", "--variant", "gru", "--json").output)
     grad = json.loads(cli("grad", "--preset", "seed-question", "--json").output)
-    content["steps"][0]["backward"] = grad["steps"][0]["backward"]  # same sizes, H = I = 5
-    with pytest.raises(LSTMTraceError, match="gradients are traced for the plain LSTM only, not for this peephole cell"):
+    content["steps"][0]["backward"] = grad["steps"][0]["backward"]  # an LSTM's gradients, same sizes (H = I = 5)
+    with pytest.raises(LSTMTraceError, match=r"steps\[0\]\.backward\.reset\.d_preact is missing"):
         trace_from_json(json.dumps(content))

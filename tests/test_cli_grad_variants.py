@@ -1,4 +1,4 @@
-"""`lstm-trace grad` on the variant cells: tables, the JSON "variant_backward" block, BPTT, errors.
+"""`lstm-trace grad` on the variant cells: tables, the gradients in the JSON steps, BPTT, errors.
 
 The gradients the command prints are checked without the backward code: against central
 finite differences of the forward pass that `step --json` itself prints. (The backward passes
@@ -14,7 +14,7 @@ import pytest
 
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.variants.backward import variant_step_backward
+from lstm_trace.cells.step import cell_backward
 from lstm_trace.weights.variant_presets import lstm_preset
 from tests.framework_models import one_line
 
@@ -55,7 +55,7 @@ def test_the_gradient_of_x_matches_finite_differences_of_the_forward_pass(cli, n
     result = cli("grad", *COMMON, *options, *_state_options(options), "--x", x_text, "--json")
     assert result.exit_code == 0, result.output
     content = json.loads(result.output)
-    step = content["variant_backward"]["steps"][0]
+    step = content["steps"][0]["backward"]
     if "hard_sigmoid" in options:  # some gate units on the flat parts (slope 0), some on the line
         preacts = np.concatenate([content["steps"][0][g]["preact"] for g in ("forget", "input", "output")])
         assert np.any(np.abs(preacts) > 2.5 + 1e-3) and np.any(np.abs(preacts) < 2.5 - 1e-3)
@@ -116,11 +116,11 @@ def test_the_forget_bias_folded_into_b_f_is_the_run_time_forget_bias(cli):
     cell = CellOptions(variant="peephole", forget_bias=1.5)
     weights = lstm_preset("random", 4, 3, seed=3, peepholes=True)
     x = np.array([float(v) for v in X.split(",")])
-    expected = variant_step_backward(cell_step(weights, x, None, None, cell), weights, cell, np.ones(4), np.zeros(4))
-    got = folded["variant_backward"]["steps"][0]
+    expected = cell_backward(cell_step(weights, x, None, None, cell), weights, np.ones(4), np.zeros(4))
+    got = folded["steps"][0]["backward"]
     np.testing.assert_allclose(got["d_x"], expected.d_x, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(got["gates"]["forget"]["d_W"], expected.gates["forget"].d_W, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(got["peepholes"]["forget"], expected.d_peepholes["forget"], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(got["forget"]["d_W"], expected.forget.d_W, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(got["peephole"]["forget"], expected["peephole.forget"], rtol=0, atol=1e-14)
 
 
 XS = "0.5,-0.2,0.9;0.1,0.9,-0.4;-0.7,0.3,0.2;0.2,0.2,0.1"
@@ -135,8 +135,8 @@ def test_through_time_the_norms_start_at_the_upstream_gradient(cli, name):
     assert norms["t"] == [0, 1, 2, 3, 4]
     assert norms["d_h_norm"][-1] == pytest.approx(2.0)  # ‖ones(4)‖: L = Σ h_T
     assert ("d_c_norm" in norms) == (name != "gru")
-    steps = content["variant_backward"]["steps"]
-    assert [step["t"] for step in steps] == [1, 2, 3, 4]
+    assert [step["t"] for step in content["steps"]] == [1, 2, 3, 4]
+    steps = [step["backward"] for step in content["steps"]]
     # step t hands ∂L/∂hₜ₋₁ to step t-1, whose upstream it is
     for earlier, later in zip(steps, steps[1:]):
         np.testing.assert_array_equal(earlier["d_h"], later["d_h_prev"])
@@ -161,10 +161,10 @@ def test_show_reads_a_variant_grad_trace_back_with_its_gradients(cli, tmp_path, 
     assert tables in shown.output
 
 
-def test_a_malformed_variant_backward_block_is_a_data_error(cli, tmp_path):
+def test_a_malformed_backward_block_is_a_data_error(cli, tmp_path):
     content = json.loads(cli("grad", *COMMON, *CELLS["gru"], "--x", X, "--json").output)
-    content["variant_backward"]["steps"][0]["d_x"] = ["a", 1]
+    content["steps"][0]["backward"]["d_x"] = ["a", 1]
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(content))
     result = cli("show", str(path))
-    assert result.exit_code == 1 and "variant_backward" in one_line(result.output) and "Traceback" not in result.output
+    assert result.exit_code == 1 and "steps[0].backward.d_x" in one_line(result.output) and "Traceback" not in result.output

@@ -38,7 +38,7 @@ def run_json(cli, *args, input=None):
 
 def test_inline_sequence_every_step_matches_the_plain_cell(cli):
     content = run_json(cli, "--xs", XS_INLINE, "--h", ",".join(map(str, H0)), *RANDOM)
-    assert content["format"] == "lstm-trace/1" and content["sequence_length"] == 5
+    assert content["format"] == "lstm-trace/2" and content["sequence_length"] == 5
     assert content["batch_size"] is None and "layer" not in content["steps"][0] and "b" not in content["steps"][0]
     assert [step["t"] for step in content["steps"]] == [1, 2, 3, 4, 5]
     for step, expected in zip(content["steps"], plain_cell_chain(XS)):

@@ -183,7 +183,7 @@ def test_broken_pipe_is_quiet(tmp_path):
 
     command = f"{sys.executable} -m lstm_trace step --x=0.1,0.2 --hidden-size 2000 --weights random --json | head -c 100"
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    assert done.stdout.startswith('{"format": "lstm-trace/1"')
+    assert done.stdout.startswith('{"format": "lstm-trace/2"')
     assert "Error" not in done.stderr and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
 

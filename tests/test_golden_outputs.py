@@ -36,15 +36,42 @@ from __future__ import annotations
 
 
 def normalise_json(document):
-    """The JSON contract's layout as compared: today "lstm-trace/1" with its "format" key left out.
+    """The JSON contract's layout as compared: "lstm-trace/2" with its "format" key left out.
 
     Applied to every JSON document on both sides, recorded and actual (each line of JSON Lines is a
-    document). When the contract moves on, map the old layout to the new one here; a document already in
-    the new layout must come out unchanged.
+    document); a document already in the new layout comes out unchanged. The recordings are of
+    "lstm-trace/1", whose variants kept their gradients in a top-level "variant_backward" block
+    ({"loss", "steps": [{"t", ..., "gates": {gate: {...}}, "peepholes": {...}}]}); /2 keeps every cell's
+    gradients in its steps, as the plain LSTM's always were: steps[k]["backward"] = {..., gate: {...},
+    "peephole": {...}}. The values are the same numbers, so they are moved here, not re-recorded.
+    /2 also adds "c_tanh_local" (the cell activation's slope at Cₜ, which the plain LSTM's block always
+    had) to the other LSTM cells' blocks: a new field, left out of the comparison for those cells.
     """
-    if isinstance(document, dict):
-        return {key: value for key, value in document.items() if key != "format"}
+    if not isinstance(document, dict):
+        return document
+    document = {key: value for key, value in document.items() if key != "format"}
+    old = document.pop("variant_backward", None)
+    if old is not None:
+        by_t = {}
+        for step in old["steps"]:
+            moved = {key: value for key, value in step.items() if key not in ("t", "gates", "peepholes")}
+            moved.update(step["gates"])
+            if "peepholes" in step:
+                moved["peephole"] = step["peepholes"]
+            by_t[step["t"]] = moved
+        document["steps"] = [{**step, "backward": by_t[step["t"]]} for step in document["steps"]]
+    options = document.get("cell_options")
+    if isinstance(options, dict) and options != PLAIN_OPTIONS and isinstance(document.get("steps"), list):
+        for step in document["steps"]:
+            if isinstance(step, dict) and isinstance(step.get("backward"), dict):
+                step["backward"] = {key: value for key, value in step["backward"].items() if key != "c_tanh_local"}
     return document
+
+
+PLAIN_OPTIONS = {
+    "variant": "lstm", "forget_bias": 0.0, "cell_clip": None, "preact_clip": None, "proj_size": None,
+    "gate_activation": "sigmoid", "cell_activation": "tanh", "gru_reset_before": False,
+}  # fmt: skip
 
 
 import difflib  # noqa: E402

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from lstm_trace.variants.backward import variant_step_backward
-from lstm_trace.variants.bptt import variant_through_time
+from lstm_trace.bptt import through_time
+from lstm_trace.cells.step import cell_backward
 from lstm_trace.cells.options import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights.gru import GRUWeights
@@ -205,13 +205,13 @@ def test_torch_reference_computes_the_same_forward(name, seed):
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_step_gradient_matches_autograd(name, seed):
     case, weights, inputs, step, ref = _run_step(name, seed)
-    ours = variant_step_backward(step, weights, case.cell, inputs["d_h"], inputs["d_c"])
+    ours = cell_backward(step, weights, inputs["d_h"], inputs["d_c"])
     assert_all_close(step_pairs(ours, ref, case.cell))
 
 
 def test_cifg_input_gate_has_no_weights_of_its_own():
     case, weights, inputs, step, ref = _run_step("cifg", 0)
-    ours = variant_step_backward(step, weights, case.cell, inputs["d_h"], inputs["d_c"])
+    ours = cell_backward(step, weights, inputs["d_h"], inputs["d_c"])
     grad = ours.gates["input"]
     assert grad.d_preact is None and grad.d_W is None and grad.d_b is None
     assert_all_close({"input.d_act": (grad.d_act, ref["d_act"]["input"])})
@@ -239,19 +239,19 @@ SEQUENCE_CASES = {
 def sequence_pairs(ours, ref, cell: CellOptions) -> dict:
     """∂L/∂h_0 (and ∂L/∂C_0), every step's ∂L/∂hₜ (∂L/∂Cₜ), the norms and the weights' gradients summed over t."""
     pairs = {"d_h0": (ours.d_h0, ref["d_h"][0]), "d_h_norm": (ours.d_h_norm, [np.linalg.norm(v) for v in ref["d_h"]])}
-    pairs.update({f"d_h[{t}]": (ours.backward[t - 1].d_h, ref["d_h"][t]) for t in range(1, T + 1)})
+    pairs.update({f"d_h[{t}]": (ours.steps[t - 1].backward.d_h, ref["d_h"][t]) for t in range(1, T + 1)})
     pairs.update({f"d_W.{g}": (ours.d_W[g], d_W) for g, d_W in ref["d_W"].items()})
     pairs.update({f"d_b.{g}": (ours.d_b[g], d_b) for g, d_b in ref["d_b"].items()})
-    summed = lambda field: sum(getattr(step, field) for step in ours.backward)  # noqa: E731
+    summed = lambda field: sum(getattr(step, field) for step in (s.backward for s in ours.steps))  # noqa: E731
     if cell.variant == "gru":
         pairs["d_b_hn"] = (summed("d_b_hn"), ref["d_b_hn"])
         return pairs
     pairs["d_c0"] = (ours.d_c0, ref["d_c"][0])
     pairs["d_c_norm"] = (ours.d_c_norm, [np.linalg.norm(v) for v in ref["d_c"]])
-    pairs.update({f"d_c[{t}]": (ours.backward[t - 1].d_c, ref["d_c"][t]) for t in range(1, T + 1)})
+    pairs.update({f"d_c[{t}]": (ours.steps[t - 1].backward.d_c, ref["d_c"][t]) for t in range(1, T + 1)})
     if ref["d_peepholes"] is not None:
         for g, d_p in ref["d_peepholes"].items():
-            pairs[f"p_{g}"] = (sum(step.d_peepholes[g] for step in ours.backward), d_p)
+            pairs[f"p_{g}"] = (sum(step.d_peepholes[g] for step in (s.backward for s in ours.steps)), d_p)
     if ref["d_projection"] is not None:
         pairs["d_projection"] = (summed("d_projection"), ref["d_projection"])
     return pairs
@@ -266,8 +266,8 @@ def test_through_time_matches_autograd(name):
     ref = torch_sequence_reference(weights, case.cell, *args)
     if case.condition is not None:
         case.condition(ref)
-    ours = variant_through_time(weights, case.cell, *args)
-    assert len(ours.backward) == T and ours.d_h_norm.shape == (T + 1,)
+    ours = through_time(weights, *args, cell=case.cell)
+    assert len(ours.steps) == T and ours.d_h_norm.shape == (T + 1,)
     assert_all_close({"h_T": (ours.steps[-1].h, ref["h_T"])}, FORWARD_TOL)
     assert_all_close(sequence_pairs(ours, ref, case.cell))
 
@@ -351,7 +351,7 @@ def test_gradients_match_central_finite_differences(name):
     step = cell_step(weights, inputs["x"], inputs["h_prev"], inputs["c_prev"], case.cell)
     assert _kinks_distance(step, case.cell) > KINK_MARGIN  # the loss is smooth within ±FD_STEP of the point
     _assert_both_sides_of_kinks(step, case.cell)
-    ours = variant_step_backward(step, weights, case.cell, inputs["d_h"], inputs["d_c"])
+    ours = cell_backward(step, weights, inputs["d_h"], inputs["d_c"])
     loss, params = _loss_and_parameters(case, weights, inputs)
     numeric = central_differences(loss, params)
     named = {"x": ours.d_x, "h_prev": ours.d_h_prev, "c_prev": ours.d_c_prev, "b_hn": ours.d_b_hn}

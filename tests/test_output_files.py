@@ -37,7 +37,7 @@ def test_a_named_pipe_is_written_to_and_stays_a_pipe(cli, tmp_path):
     reader.join(timeout=10)
     assert result.exit_code == 0, result.output
     assert not pipe.is_file() and pipe.exists()  # still a pipe, not replaced by a regular file
-    assert json.loads(received[0])["format"] == "lstm-trace/1"
+    assert json.loads(received[0])["format"] == "lstm-trace/2"
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")

@@ -1,4 +1,4 @@
-"""The lstm-trace/1 contract: field names, exact round trips, validation."""
+"""The lstm-trace/2 contract: field names, exact round trips, validation."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def seed_trace(dtype="float64"):
 
 def test_contract_fields():
     content = json.loads(trace_to_json(seed_trace()))
-    assert content["format"] == "lstm-trace/1"
+    assert content["format"] == "lstm-trace/2"
     assert (content["hidden_size"], content["input_size"]) == (5, 5)
     assert content["weights"]["source"] == "identity"
     step = content["steps"][0]

@@ -71,3 +71,31 @@ GATE_ACTIVATIONS: dict[str, Activation] = {"sigmoid": sigmoid, "hard_sigmoid": h
 CELL_ACTIVATIONS: dict[str, Activation] = {"tanh": np.tanh, "relu": relu, "softsign": softsign}
 GATE_SLOPES: dict[str, Slope] = {"sigmoid": sigmoid_slope, "hard_sigmoid": hard_sigmoid_slope}
 CELL_SLOPES: dict[str, Slope] = {"tanh": tanh_slope, "relu": relu_slope, "softsign": softsign_slope}
+
+
+# ── Backward helpers: a block's slope and its matrix product, used by every cell's backward pass ──
+
+
+def clip_pass(value: np.ndarray, bound: float | None) -> np.ndarray | None:
+    """1 where clip(value, −V, V) lets the gradient through (−V ≤ value ≤ V, as torch.clamp), else 0; None without a clip."""
+    if bound is None:
+        return None
+    return ((value >= -bound) & (value <= bound)).astype(value.dtype)
+
+
+def gate_local(gate, slope: Slope, clip: float | None) -> np.ndarray:
+    """A block's slope from its pre-activation to its value: act′ at what act saw, zero where the clip held."""
+    seen = gate.preact if gate.clipped is None else gate.clipped
+    local = slope(seen, gate.act)
+    held = clip_pass(gate.preact, clip)
+    return local if held is None else local * held
+
+
+def block_backward(W_g, inputs, d_act, local, delta_g, weight_grads: bool) -> dict[str, np.ndarray]:
+    """W_g·inputs + b_g backwards: ∂L/∂W_g = δ_g inputsᵀ (when asked for), ∂L/∂b_g = δ_g, W_gᵀδ_g sent back."""
+    grads = {"d_act": d_act, "local": local, "d_preact": delta_g}
+    if weight_grads:  # a long sequence needs H·len(inputs) numbers per step for these
+        grads["d_W"] = np.outer(delta_g, inputs)  # (H, len inputs)
+    grads["d_b"] = delta_g
+    grads["d_z"] = W_g.T @ delta_g  # (len inputs,)
+    return grads

@@ -11,6 +11,17 @@ side of n alone. With `gru_reset_before` (Cho et al. 2014, ONNX
 linear_before_reset=0, Keras reset_after=False) r scales h_{t-1} before the
 product instead: n_t = tanh(W_in·x_t + b_in + W_hn·(r_t ⊙ h_{t-1}) + b_hn).
 There is no cell state: h_t is the whole memory.
+
+The backward pass (`gru_backward`), beside the forward lines it undoes:
+
+    h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}   ∂L/∂n_t = ∂L/∂h_t ⊙ (1 − z_t),  ∂L/∂z_t = ∂L/∂h_t ⊙ (h_{t-1} − n_t),
+                                        ∂L/∂h_{t-1} gets z_t ⊙ ∂L/∂h_t directly: the path that skips every weight
+    n_t = g(clip(W_in·x_t + b_in + r_t ⊙ (W_hn·h_{t-1} + b_hn)))
+                                        δ_n = ∂L/∂n_t ⊙ g′ ⊙ [−V ≤ a_n ≤ V]
+                                        ∂L/∂r_t = δ_n ⊙ (W_hn·h_{t-1} + b_hn),  ∂L/∂(W_hn·h_{t-1} + b_hn) = δ_n ⊙ r_t
+       reset before (Cho et al.):       ∂L/∂(r_t ⊙ h_{t-1}) = W_hnᵀ δ_n,  ∂L/∂r_t = that ⊙ h_{t-1}
+    r_t, z_t = σ(clip(W_i·x_t + W_h·h_{t-1} + b))   δ = ∂L/∂gate ⊙ σ′ ⊙ [−V ≤ a ≤ V]
+    each block                          ∂L/∂W = δ [h_{t-1} ; x_t]ᵀ (the new gate's hidden half from its own δ), ∂L/∂b = δ
 """
 
 from __future__ import annotations
@@ -18,9 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError, shape_text
-from ..traces import StepTrace
+from ..traces import BackwardTrace, StepTrace
 from ..weights.gru import GRUWeights
-from .activations import CELL_ACTIVATIONS, GATE_ACTIVATIONS, Activation
+from .activations import CELL_ACTIVATIONS, CELL_SLOPES, GATE_ACTIVATIONS, GATE_SLOPES, Activation, block_backward, gate_local
+from .lstm import upstream
 from .options import GRU, CellOptions
 
 
@@ -97,3 +109,60 @@ def _inputs(weights: GRUWeights, x, h_prev) -> tuple[np.ndarray, np.ndarray]:
                 f"hidden size H = {H} and input size I = {I}, so {name} must have shape {shape_text(expected)}."
             )
     return x, h_prev
+
+
+def gru_backward(step: StepTrace, weights: GRUWeights, d_h: np.ndarray, weight_grads: bool = True) -> BackwardTrace:
+    """Backpropagate through one GRU step whose forward values are in `step` (made by `gru_step`)."""
+    cell, H = step.cell, weights.hidden_size
+    d_h = upstream(d_h, "d_h", H, step.h.dtype)
+    gate_slope, new_slope = GATE_SLOPES[cell.gate_activation], CELL_SLOPES[cell.cell_activation]
+    h_prev, x = step.h_prev, step.x
+    r, z, n = step.reset.act, step.update.act, step.new.act
+    W_h = {g: w[:, :H] for g, w in weights.W.items()}  # (H, H)
+    W_x = {g: w[:, H:] for g, w in weights.W.items()}  # (H, I)
+
+    # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+    d_n = d_h * (1 - z)
+    d_z = d_h * (h_prev - n)
+    d_h_direct = d_h * z
+    # n_t = g(clip(a_n))
+    n_local = gate_local(step.new, new_slope, cell.preact_clip)
+    delta_n = d_n * n_local
+    if cell.gru_reset_before:
+        # a_n = W_in·x_t + b_in + W_hn·(r_t ⊙ h_{t-1}) + b_hn
+        d_reset_h = W_h["new"].T @ delta_n
+        d_r = d_reset_h * h_prev
+        d_h_from_new = d_reset_h * r
+        d_W_hn_rows, d_b_hn = delta_n, delta_n  # ∂L/∂W_hn = δ_n (r_t ⊙ h_{t-1})ᵀ
+        hidden_input = step.reset_h
+    else:
+        # a_n = W_in·x_t + b_in + r_t ⊙ (W_hn·h_{t-1} + b_hn)
+        d_r = delta_n * step.new.h_part
+        d_h_part = delta_n * r
+        d_h_from_new = W_h["new"].T @ d_h_part
+        d_W_hn_rows, d_b_hn = d_h_part, d_h_part  # ∂L/∂W_hn = ∂L/∂(W_hn·h_{t-1} + b_hn) h_{t-1}ᵀ
+        hidden_input = h_prev
+    d_x_from_new = W_x["new"].T @ delta_n
+    # r_t, z_t = σ(clip(W_i·x_t + W_h·h_{t-1} + b))
+    r_local = gate_local(step.reset, gate_slope, cell.preact_clip)
+    z_local = gate_local(step.update, gate_slope, cell.preact_clip)
+    delta_r, delta_z = d_r * r_local, d_z * z_local
+    concat = np.concatenate([h_prev, x])
+    new = {"d_act": d_n, "local": n_local, "d_preact": delta_n}
+    if weight_grads:
+        new["d_W"] = np.hstack([np.outer(d_W_hn_rows, hidden_input), np.outer(delta_n, x)])  # [W_hn | W_in]
+    new.update(d_b=delta_n, d_z=np.concatenate([d_h_from_new, d_x_from_new]))
+    grads = {
+        "reset": block_backward(weights.W["reset"], concat, d_r, r_local, delta_r, weight_grads),
+        "update": block_backward(weights.W["update"], concat, d_z, z_local, delta_z, weight_grads),
+        "new": new,
+    }
+    d_through_weights = grads["reset"]["d_z"] + grads["update"]["d_z"] + new["d_z"]
+    values = {"d_h": d_h}
+    for gate, parts in grads.items():
+        values.update({f"{gate}.{part}": value for part, value in parts.items()})
+    values.update(
+        d_z=d_through_weights, d_h_prev=d_h_direct + d_through_weights[:H], d_x=d_through_weights[H:],
+        d_b_hn=d_b_hn, d_h_direct=d_h_direct,
+    )  # fmt: skip
+    return BackwardTrace(values)

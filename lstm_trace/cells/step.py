@@ -13,8 +13,9 @@ from ..errors import UsageError
 from ..traces import StepTrace
 from ..weights.gru import GRUWeights
 from ..weights.model import LSTMWeights
-from .gru import gru_step
-from .lstm import lstm_step
+from ..traces import BackwardTrace
+from .gru import gru_backward, gru_step
+from .lstm import lstm_backward, lstm_step
 from .options import PLAIN, CellOptions
 
 
@@ -35,9 +36,24 @@ def cell_step(
     return lstm_step(weights, x, h_prev, c_prev, cell, t)
 
 
+def cell_backward(
+    step: StepTrace,
+    weights: LSTMWeights | GRUWeights,
+    d_h: np.ndarray,
+    d_c: np.ndarray | None = None,
+    weight_grads: bool = True,
+) -> BackwardTrace:
+    """The backward pass of `step` (what `cell_step` returned for these weights), for ∂L/∂hₜ and ∂L/∂Cₜ."""
+    if step.cell.variant == "gru":
+        if d_c is not None:
+            raise UsageError("A GRU has no cell state C, so there is no ∂L/∂C (--dc) to pass back.")
+        return gru_backward(step, weights, d_h, weight_grads)
+    return lstm_backward(step, weights, d_h, d_c, weight_grads)
+
+
 def check_weights_fit(cell: CellOptions, weights: LSTMWeights | GRUWeights) -> None:
     """The weights must hold what the variant uses: GRU blocks, peepholes, a projection of the stated size."""
-    source = f"the weights ({weights.source})"
+    source = f"the weights ({weights.provenance.get('source', 'given in Python')})"
     if cell.variant == "gru":
         if not isinstance(weights, GRUWeights):
             raise UsageError(

@@ -21,7 +21,7 @@ from ..worked_grad import carousel_outlook
 def explain_backward(topic: str, inputs: StepInputs, options: TableOptions) -> list[RenderableType]:
     """One step backward with L = Σ hₜ (∂L/∂hₜ = ones, nothing carried in), then the explanation."""
     inputs = plain_lstm_inputs(inputs, f"`explain {topic}`")
-    upstream = resolve_upstream(None, None, inputs.weights.hidden_size, str(inputs.weights.dtype))
+    upstream = resolve_upstream(None, None, inputs)
     trace = trace_backward_step(inputs, upstream)
     return grad_explain_view(topic, trace, upstream.loss, carousel_outlook(trace.steps[0]), options)
 

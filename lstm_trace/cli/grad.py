@@ -117,8 +117,6 @@ def grad(
     if xs is None:
         inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given)
         _check_cell_stage(inputs.cell, stage)
-        if not inputs.cell.is_plain:
-            return _variant_one_step(inputs, forget_bias, d_h, d_c, shown)
         return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
     check_cell_choice(weights, layer, direction)
     sequence = parse_sequence(xs, "--xs")
@@ -137,8 +135,6 @@ def grad(
         given_options=given,
     )
     _check_cell_stage(inputs.cell, stage)
-    if not inputs.cell.is_plain:
-        return _variant_through_time(inputs, forget_bias, sequence, d_h, d_c, compare_rnn, seed, shown)
     _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, seed, shown)
 
 
@@ -148,62 +144,6 @@ def _check_cell_stage(cell, stage: str | None) -> None:
     from ..render.grad_variant import variant_grad_stage_names
 
     check_stage(stage, variant_grad_stage_names(cell))
-
-
-def _variant_inputs(inputs: StepInputs, forget_bias: float) -> StepInputs:
-    from ..grad_tracer import with_forget_bias
-    from ..variants.grad_tracer import check_forget_bias
-
-    check_forget_bias(inputs, forget_bias)
-    return with_forget_bias(inputs, forget_bias)
-
-
-def _variant_one_step(inputs: StepInputs, forget_bias: float, d_h, d_c, shown: "_Output") -> None:
-    from ..variants.grad_json import variant_backward_block
-    from ..variants.grad_tracer import resolve_variant_upstream, trace_variant_backward_step
-
-    inputs = _variant_inputs(inputs, forget_bias)
-    upstream = resolve_variant_upstream(d_h, d_c, inputs)
-    trace, backward = trace_variant_backward_step(inputs, upstream)
-    if _write_json(trace, shown, variant_backward_block([(1, backward)], upstream.loss)):
-        return
-    from ..render.grad_variant import variant_backward_views, variant_grad_header
-    from ..stages import layout_for
-
-    views = variant_backward_views(trace.steps[0], backward, inputs.cell, shown.options, shown.stage)
-    title = layout_for(inputs.cell).title
-    _print(views if shown.stage else [variant_grad_header(trace, inputs.cell, title, upstream.loss), *views], shown)
-
-
-def _variant_through_time(inputs: StepInputs, forget_bias: float, sequence, d_h, d_c, compare_rnn: bool, seed: int,
-                          shown: "_Output") -> None:  # fmt: skip
-    from ..grad_tracer import through_time_to_dict
-    from ..variants.grad_json import variant_backward_block
-    from ..variants.grad_tracer import resolve_variant_upstream, trace_variant_through_time
-
-    inputs = _variant_inputs(inputs, forget_bias)
-    upstream = resolve_variant_upstream(d_h, d_c, inputs, last="_T")
-    weight_grads = shown.writes_json or shown.stage == "weights"
-    result, backward = trace_variant_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
-    extra = {"through_time": through_time_to_dict(result)}
-    if shown.writes_json:
-        extra.update(variant_backward_block([(step.t, b) for step, b in zip(result.trace.steps, backward)], upstream.loss))
-    if _write_json(result.trace, shown, extra):
-        return
-    if shown.stage is not None:
-        from rich.text import Text
-
-        from ..render.grad_variant import variant_backward_views
-
-        views = []
-        for step, grads in reversed(list(zip(result.trace.steps, backward))):
-            views.append(Text(f"Backward through t = {step.t}", style="bold underline"))
-            views.extend(variant_backward_views(step, grads, inputs.cell, shown.options, shown.stage))
-    else:
-        from ..render.through_time import through_time_views
-
-        views = through_time_views(result, shown.options)
-    _print(views, shown)
 
 
 class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at every start-up
@@ -221,34 +161,51 @@ class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at ev
 def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
     from ..grad_tracer import resolve_upstream, trace_backward_step
 
-    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, str(inputs.weights.dtype))
+    upstream = resolve_upstream(d_h, d_c, inputs)
     trace = trace_backward_step(inputs, upstream)
     if _write_json(trace, shown):
         return
-    from ..render.grad import backward_views, grad_header
+    if shown.stage is None:
+        from ..render.grad import backward_report
 
-    views = backward_views(trace, shown.options, shown.stage)
-    _print(views if shown.stage else [grad_header(trace, upstream.loss), *views], shown)
+        return _print(backward_report(trace, shown.options, upstream.loss), shown)
+    _print(_stage_views(trace, shown, through_time=False), shown)
 
 
 def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, seed: int, shown: _Output) -> None:
     from ..grad_tracer import resolve_upstream, through_time_to_dict, trace_through_time
 
-    upstream = resolve_upstream(d_h, d_c, inputs.weights.hidden_size, str(inputs.weights.dtype), last="_T")
+    upstream = resolve_upstream(d_h, d_c, inputs, last="_T")
     # ∂L/∂W_g costs 4·H·(H+I) numbers a step: kept only where they are shown or written.
     weight_grads = shown.writes_json or shown.stage == "weights"
     result = trace_through_time(inputs, sequence, upstream, compare_rnn, seed, weight_grads)
     if _write_json(result.trace, shown, {"through_time": through_time_to_dict(result)}):
         return
     if shown.stage is not None:
-        from ..render.grad import backward_views
-
-        views = backward_views(result.trace, shown.options, shown.stage)
+        views = _stage_views(result.trace, shown, through_time=True)
     else:
         from ..render.through_time import through_time_views
 
         views = through_time_views(result, shown.options)
     _print(views, shown)
+
+
+def _stage_views(trace: Trace, shown: _Output, through_time: bool) -> list:
+    """One backward stage (--stage) of every step that has gradients, from the last back."""
+    if trace.cell.is_plain:
+        from ..render.grad import backward_views
+
+        return backward_views(trace, shown.options, shown.stage)
+    from rich.text import Text
+
+    from ..render.grad_variant import variant_backward_views
+
+    views = []
+    for step in reversed(trace.steps):
+        if through_time:
+            views.append(Text(f"Backward through t = {step.t}", style="bold underline"))
+        views.extend(variant_backward_views(step, step.backward, trace.cell, shown.options, shown.stage))
+    return views
 
 
 def _print(views, shown: _Output) -> None:

@@ -38,20 +38,8 @@ def show(
     check_stage(stage, layout_for(trace.cell).stage_names)  # a variant's trace has its own stages
     console = recording_console(export)
     print_views(console, step_view(trace, table_options(precision, max_rows, all_rows), stage))
-    if stage is None and any(getattr(step, "backward", None) is not None for step in trace.steps):  # a trace from `grad`
-        from ..render.grad import backward_views, grad_header
+    if stage is None and any(step.backward is not None for step in trace.steps):  # a trace from `grad`
+        from ..render.grad import backward_report
 
-        for view in (grad_header(trace, with_notes=False), *backward_views(trace, table_options(precision, max_rows, all_rows))):
-            console.print(view)
-    if stage is None and trace.variant_backward:  # a variant's trace from `grad`
-        from ..render.grad_variant import variant_backward_views, variant_grad_header
-
-        options = table_options(precision, max_rows, all_rows)
-        console.print(variant_grad_header(trace, trace.cell, layout_for(trace.cell).title, None, with_notes=False))
-        steps = {step.t: step for step in trace.steps}
-        for t, backward in reversed(trace.variant_backward):
-            if len(trace.variant_backward) > 1:
-                console.print(f"[bold underline]Backward through t = {t}[/]")
-            for view in variant_backward_views(steps.get(t, trace.steps[-1]), backward, trace.cell, options):
-                console.print(view)
+        print_views(console, backward_report(trace, table_options(precision, max_rows, all_rows), with_notes=False))
     save_export(console, export)

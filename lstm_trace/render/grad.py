@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATE_BY_NAME, GATES, GRAD_QUANTITIES, QUANTITIES, BackwardStage, Quantity
+from ..cells.options import PLAIN
 from ..traces import StepTrace, Trace
 from .columns import ColumnTable
 from .numbers import format_number, format_vector, gate_bar, style_for
@@ -182,3 +183,23 @@ def _summary_rows(table: ColumnTable, arrays, columns, barred: str | None, preci
             if name == barred:
                 cells.append(Text(""))
         table.add_row(*cells)
+
+
+def backward_report(trace: Trace, options: TableOptions, loss: str | None = None, with_notes: bool = True) -> list:
+    """The backward pass of a trace from `grad`: a header, then every step with gradients from the last back.
+
+    The plain LSTM's stages are the detailed ones of `stages.BACKWARD_STAGES` (one per gate, with the
+    NumPy lines); a cell with options has the stages of `variants.grad_registry`, one per option's line.
+    """
+    if trace.cell != PLAIN:
+        from .grad_variant import variant_backward_views, variant_grad_header
+        from ..stages import layout_for
+
+        views: list = [variant_grad_header(trace, trace.cell, layout_for(trace.cell).title, loss, with_notes)]
+        steps = [step for step in reversed(trace.steps) if step.backward is not None]
+        for step in steps:
+            if len(steps) > 1:
+                views.append(Text(f"Backward through t = {step.t}", style="bold underline"))
+            views.extend(variant_backward_views(step, step.backward, trace.cell, options))
+        return views
+    return [grad_header(trace, loss, with_notes), *backward_views(trace, options)]

@@ -1,7 +1,7 @@
 """The backward pass of a variant cell on screen: a header, one table per stage, what is passed back.
 
 Stages, equations and columns come from `variants.grad_registry`; values from the step's
-`VariantBackward` and forward trace. Nothing here computes a gradient (norms of the
+`BackwardTrace` and forward trace. Nothing here computes a gradient (norms of the
 weight gradients are summaries, as the forward tables' min/mean/max are).
 """
 
@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..traces import Trace
-from ..variants.backward_trace import VariantBackward
+from ..traces import BackwardTrace
 from ..variants.grad_registry import Column, VariantGradStage, variant_grad_stages
 from ..cells.options import CellOptions
 from .columns import ColumnTable
@@ -32,7 +32,7 @@ def variant_grad_header(trace: Trace, cell: CellOptions, title: str, loss: str |
 
 
 def variant_backward_views(
-    step, backward: VariantBackward, cell: CellOptions, options: TableOptions, stage: str | None = None
+    step, backward: BackwardTrace, cell: CellOptions, options: TableOptions, stage: str | None = None
 ) -> list[RenderableType]:
     stages = variant_grad_stages(cell)
     shown = stages if stage is None else tuple(s for s in stages if s.name == stage)
@@ -46,11 +46,11 @@ def variant_grad_stage_names(cell: CellOptions) -> tuple[str, ...]:
     return tuple(stage.name for stage in variant_grad_stages(cell))
 
 
-def _value(column: Column, step, backward: VariantBackward):
+def _value(column: Column, step, backward: BackwardTrace):
     return backward[column.name] if column.source == "grad" else step[column.name]
 
 
-def _stage_view(stage: VariantGradStage, step, backward: VariantBackward, options: TableOptions) -> Group:
+def _stage_view(stage: VariantGradStage, step, backward: BackwardTrace, options: TableOptions) -> Group:
     heading = Text.assemble((stage.title, "bold"), "   ", (stage.equations[0], "bold cyan"))
     parts: list[RenderableType] = [heading]
     parts.extend(Text(" " * (len(stage.title) + 3) + equation, style="bold cyan") for equation in stage.equations[1:])
@@ -80,7 +80,7 @@ def _units_table(columns: list[tuple[Column, np.ndarray]], options: TableOptions
     return table
 
 
-def _weight_norms(backward: VariantBackward, precision: int) -> Text:
+def _weight_norms(backward: BackwardTrace, precision: int) -> Text:
     text = Text()
     for gate, grad in backward.gates.items():
         if grad.d_W is not None:
@@ -90,7 +90,7 @@ def _weight_norms(backward: VariantBackward, precision: int) -> Text:
     return text
 
 
-def passed_back_view(backward: VariantBackward, options: TableOptions) -> Group:
+def passed_back_view(backward: BackwardTrace, options: TableOptions) -> Group:
     """What this step hands on: to hₜ₋₁ (and Cₜ₋₁), and to xₜ."""
     p = options.precision
     text = Text()
