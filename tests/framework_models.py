@@ -14,7 +14,15 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np  # noqa: E402
 
+from frameworks import LazyImport  # noqa: E402
 from lstm_trace.cells.lstm import lstm_step  # noqa: E402
+
+torch = LazyImport("torch")
+keras = LazyImport("keras")
+onnxruntime = LazyImport("onnxruntime")
+TensorProto = LazyImport("onnx", "TensorProto")
+helper = LazyImport("onnx.helper")
+numpy_helper = LazyImport("onnx.numpy_helper")
 
 SIZES = [(3, 5), (7, 2), (16, 9)]  # (H, I), never H == I, so a swapped block cannot fit
 TOLERANCE = 1e-5  # float32 frameworks against lstm-trace
@@ -39,16 +47,12 @@ def traced(weights, x, h, c) -> tuple[np.ndarray, np.ndarray]:
 
 
 def torch_lstm(hidden_size: int, input_size: int, seed: int, **options):
-    import torch
-
     torch.manual_seed(seed)
     return torch.nn.LSTM(input_size, hidden_size, **options)
 
 
 def torch_run(lstm, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """nn.LSTM on a (T, I) sequence with state (L·D, H): returns h_n, c_n as (L·D, H)."""
-    import torch
-
     with torch.no_grad():
         _, (h_n, c_n) = lstm(
             torch.from_numpy(xs[:, None, :]),
@@ -58,8 +62,6 @@ def torch_run(lstm, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> tuple[np.
 
 
 def torch_cell_run(cell, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    import torch
-
     with torch.no_grad():
         h_new, c_new = cell(torch.from_numpy(x[None]), (torch.from_numpy(h[None]), torch.from_numpy(c[None])))
     return h_new[0].numpy(), c_new[0].numpy()
@@ -70,8 +72,6 @@ def torch_cell_run(cell, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[n
 
 def keras_lstm_layer(hidden_size: int, seed: int, **options):
     """An LSTM layer with seeded random kernels and a random (not zero) bias."""
-    import keras
-
     return keras.layers.LSTM(
         hidden_size,
         kernel_initializer=keras.initializers.RandomUniform(-0.5, 0.5, seed=seed),
@@ -83,8 +83,6 @@ def keras_lstm_layer(hidden_size: int, seed: int, **options):
 
 def keras_state_model(hidden_size: int, input_size: int, seed: int):
     """inputs (x, h0, c0) -> (h_t, C_t): a functional model around one LSTM layer."""
-    import keras
-
     xs = keras.Input((None, input_size))
     h0, c0 = keras.Input((hidden_size,)), keras.Input((hidden_size,))
     layer = keras_lstm_layer(hidden_size, seed, return_state=True)
@@ -93,16 +91,12 @@ def keras_state_model(hidden_size: int, input_size: int, seed: int):
 
 
 def keras_run(model, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    import keras
-
     h_new, c_new = model([x[None, None, :], h[None], c[None]])
     return keras.ops.convert_to_numpy(h_new)[0], keras.ops.convert_to_numpy(c_new)[0]
 
 
 def keras_sequential(steps: int, hidden_size: int, input_size: int):
     """The model the issue names: keras.Sequential([keras.Input((T, I)), keras.layers.LSTM(H)])."""
-    import keras
-
     return keras.Sequential([keras.Input((steps, input_size)), keras.layers.LSTM(hidden_size)])
 
 
@@ -125,8 +119,6 @@ def onnx_lstm_model(
     **attributes,
 ):
     """An ONNX model with one LSTM node: random W, R, B (and P) initializers; inputs X, initial_h, initial_c."""
-    from onnx import TensorProto, helper, numpy_helper
-
     H, I, D = hidden_size, input_size, 2 if direction == "bidirectional" else 1
     rng = np.random.default_rng(seed)
     stored = {
@@ -168,8 +160,6 @@ def onnx_lstm_model(
 
 def ort_run(path, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ONNX Runtime on a (T, I) sequence with state (D, H): returns Y_h, Y_c as (D, H)."""
-    import onnxruntime
-
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     _, y_h, y_c = session.run(None, {"X": xs[:, None, :], "initial_h": h0[:, None, :], "initial_c": c0[:, None, :]})
     return y_h[:, 0], y_c[:, 0]
@@ -182,8 +172,6 @@ def one_line(text: str) -> str:
 
 def onnx_gru_model(hidden_size: int, input_size: int, seed: int, direction: str = "forward", **attributes):
     """An ONNX model with one GRU node: random W, R, B initializers; inputs X, initial_h."""
-    from onnx import TensorProto, helper, numpy_helper
-
     H, I, D = hidden_size, input_size, 2 if direction == "bidirectional" else 1
     rng = np.random.default_rng(seed)
     stored = {
@@ -216,8 +204,6 @@ def onnx_gru_model(hidden_size: int, input_size: int, seed: int, direction: str 
 
 def ort_run_gru(path, xs: np.ndarray, h0: np.ndarray) -> np.ndarray:
     """ONNX Runtime's GRU on a (T, I) sequence from state (D, H): returns Y_h as (D, H)."""
-    import onnxruntime
-
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     _, y_h = session.run(None, {"X": xs[:, None, :], "initial_h": h0[:, None, :]})
     return y_h[:, 0]

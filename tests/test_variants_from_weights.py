@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import onnx
 import pytest
-import torch
 
 from framework_models import as_text, one_line, onnx_lstm_model, step_inputs
+from frameworks import LazyImport
 from lstm_trace import DataError, UsageError, resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weights_file
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+
+onnx = LazyImport("onnx")
+torch = LazyImport("torch")
 
 H, I = 4, 3
 X = "--x=0.5,-1,2"

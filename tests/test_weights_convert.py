@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from framework_models import (
     TOLERANCE, keras_run_with_weights_of, keras_sequential, one_line, ort_run, step_inputs, torch_lstm, torch_run,
     traced,
 )  # fmt: skip
+from frameworks import LazyImport
 from lstm_trace.weights import read_weight_cells, read_weights_file
 
-import keras  # noqa: E402  (after framework_models, which chooses the torch backend)
+torch = LazyImport("torch")
+load_file = LazyImport("safetensors.torch", "load_file")
+keras = LazyImport("keras")  # first used after framework_models (imported above) chose the torch backend
 
 pytestmark = [
     pytest.mark.framework,
@@ -65,8 +67,6 @@ def test_round_trip_through_every_framework(tmp_path, source, cli, run_cli):
     np.testing.assert_allclose(onnx_c[0], expected_c, atol=TOLERANCE, rtol=0)
 
     # ONNX -> safetensors, loaded into nn.LSTM.
-    from safetensors.torch import load_file
-
     safetensors_path = tmp_path / "model.safetensors"
     assert cli("weights", "convert", str(onnx_path), "--to", "safetensors", "-o", str(safetensors_path)).exit_code == 0
     from_safetensors = torch.nn.LSTM(I, H)

@@ -7,19 +7,21 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import onnx
 import pytest
-import torch
 
 from framework_models import (
     TOLERANCE, one_line, onnx_gru_model, onnx_lstm_model, ort_run, ort_run_gru, step_inputs,
 )  # fmt: skip
+from frameworks import LazyImport
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells, read_weights_file
 from lstm_trace.weights.variant_presets import lstm_preset
 
-import keras  # noqa: E402  (after framework_models, which chooses the torch backend)
+onnx = LazyImport("onnx")
+torch = LazyImport("torch")
+load_file = LazyImport("safetensors.torch", "load_file")
+keras = LazyImport("keras")  # first used after framework_models (imported above) chose the torch backend
 
 pytestmark = [
     pytest.mark.framework,
@@ -106,8 +108,6 @@ def test_pytorch_gru_round_trip_through_every_framework(tmp_path, cli):
     np.testing.assert_allclose(ort_run_gru(onnx_path, x[None], h[None])[0], expected, atol=TOLERANCE, rtol=0)
 
     # ONNX -> safetensors -> PyTorch, loaded into nn.GRU.
-    from safetensors.torch import load_file
-
     safetensors_path, back_path = tmp_path / "gru.safetensors", tmp_path / "back.pt"
     assert convert(cli, onnx_path, "safetensors", safetensors_path).exit_code == 0
     assert convert(cli, safetensors_path, "pytorch", back_path).exit_code == 0
@@ -184,8 +184,6 @@ def test_projection_to_the_targets_that_hold_it(tmp_path, cli, to, suffix):
     assert result.exit_code == 0, result.output
     if to != "npz":
         assert f"proj_size={P}" in one_line(result.output)
-        from safetensors.torch import load_file
-
         state = load_file(str(output)) if to == "safetensors" else torch.load(output, weights_only=True)
         back = torch.nn.LSTM(I, H, proj_size=P)
         back.load_state_dict(state)

@@ -6,15 +6,20 @@ import os
 import pickle
 import sys
 
-import h5py
 import numpy as np
-import onnx
 import pytest
-import torch
-from onnx import TensorProto, helper, numpy_helper
-from safetensors.torch import save_file
 
 from framework_models import one_line, onnx_lstm_model, torch_lstm
+from frameworks import LazyImport
+
+h5py = LazyImport("h5py")
+keras = LazyImport("keras")  # first used after framework_models (imported above) chose the torch backend
+onnx = LazyImport("onnx")
+torch = LazyImport("torch")
+TensorProto = LazyImport("onnx", "TensorProto")
+helper = LazyImport("onnx.helper")
+numpy_helper = LazyImport("onnx.numpy_helper")
+save_file = LazyImport("safetensors.torch", "save_file")
 
 pytestmark = [
     pytest.mark.framework,
@@ -45,8 +50,6 @@ def test_text_file_with_a_weights_suffix(tmp_path, cli, suffix):
 
 
 def _saved_files(tmp_path):
-    import keras
-
     torch.save(good_state_dict(), tmp_path / "m.pt")
     save_file(good_state_dict(), str(tmp_path / "m.safetensors"))
     model = keras.Sequential([keras.Input((2, 3)), keras.layers.LSTM(4)])
@@ -180,8 +183,6 @@ def test_whole_pickled_model_is_refused_with_advice(tmp_path, cli):
 
 @pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
 def test_keras_file_without_an_lstm_layer(tmp_path, cli, suffix):
-    import keras
-
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)])
     path = tmp_path / f"dense{suffix}"
     model.save(path) if suffix == ".keras" else model.save_weights(path)

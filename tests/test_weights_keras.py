@@ -8,9 +8,10 @@ import pytest
 from framework_models import (
     SIZES, TOLERANCE, keras_lstm_layer, keras_run, keras_state_model, one_line, step_inputs, traced,
 )  # fmt: skip
+from frameworks import LazyImport
 from lstm_trace.weights import LayerSelection, read_weight_cells, read_weights_file
 
-import keras  # noqa: E402  (after framework_models, which chooses the torch backend)
+keras = LazyImport("keras")  # first used after framework_models (imported above) chose the torch backend
 
 pytestmark = [
     pytest.mark.framework,

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 
-import h5py
 import numpy as np
 import pytest
 
 from framework_models import TOLERANCE, as_text, one_line, step_inputs
+from frameworks import LazyImport
 from lstm_trace import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells
 
-import keras  # noqa: E402  (after framework_models, which chooses the torch backend)
+h5py = LazyImport("h5py")
+keras = LazyImport("keras")  # first used after framework_models (imported above) chose the torch backend
 
 pytestmark = [
     pytest.mark.framework,

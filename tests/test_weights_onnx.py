@@ -8,11 +8,15 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import onnx
 import pytest
 
 from framework_models import SIZES, TOLERANCE, onnx_lstm_model, ort_run, step_inputs, traced
+from frameworks import LazyImport
 from lstm_trace.weights import read_weight_cells, read_weights_file
+
+onnx = LazyImport("onnx")
+onnxruntime = LazyImport("onnxruntime")
+torch = LazyImport("torch")
 
 pytestmark = pytest.mark.framework
 
@@ -98,9 +102,6 @@ def test_inspect_shows_both_onnx_biases(tmp_path, cli):
 def test_lstm_exported_by_torch_onnx_export(tmp_path):
     """A model exported from PyTorch: the reader sees torch's weights, reordered by the exporter to i, o, f, c."""
     import warnings
-
-    import onnxruntime
-    import torch
 
     from framework_models import torch_lstm, torch_run
 

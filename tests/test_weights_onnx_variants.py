@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import onnx
 import pytest
 
 from framework_models import (
     TOLERANCE, as_text, one_line, onnx_gru_model, onnx_lstm_model, ort_run, ort_run_gru, step_inputs,
 )  # fmt: skip
+from frameworks import LazyImport
 from lstm_trace import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells
+
+onnx = LazyImport("onnx")
 
 pytestmark = pytest.mark.framework
 

@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from framework_models import SIZES, TOLERANCE, one_line, step_inputs, torch_cell_run, torch_lstm, torch_run, traced
+from frameworks import LazyImport
 from lstm_trace.weights import LayerSelection, read_weight_cells, read_weights_file
+
+torch = LazyImport("torch")
 
 pytestmark = pytest.mark.framework
 
@@ -103,23 +105,28 @@ def test_lstm_cell_state_dict(tmp_path, H, I):
     assert "b = bias_ih + bias_hh" in weights.provenance["mapping"]
 
 
-class Encoder(torch.nn.Module):
-    def __init__(self, input_size: int, hidden_size: int):
-        super().__init__()
-        self.embed = torch.nn.Linear(input_size, input_size)
-        self.lstm = torch.nn.LSTM(input_size, hidden_size)
+def model_with_an_encoder(input_size: int, hidden_size: int):
+    """Model(encoder=Encoder(embed, lstm), head): the LSTM's keys sit under `encoder.lstm.`."""
 
+    # Defined here, not at module level, so that collecting this file does not import torch.
+    class Encoder(torch.nn.Module):
+        def __init__(self, input_size: int, hidden_size: int):
+            super().__init__()
+            self.embed = torch.nn.Linear(input_size, input_size)
+            self.lstm = torch.nn.LSTM(input_size, hidden_size)
 
-class Model(torch.nn.Module):
-    def __init__(self, input_size: int, hidden_size: int):
-        super().__init__()
-        self.encoder = Encoder(input_size, hidden_size)
-        self.head = torch.nn.Linear(hidden_size, 2)
+    class Model(torch.nn.Module):
+        def __init__(self, input_size: int, hidden_size: int):
+            super().__init__()
+            self.encoder = Encoder(input_size, hidden_size)
+            self.head = torch.nn.Linear(hidden_size, 2)
+
+    return Model(input_size, hidden_size)
 
 
 def test_lstm_inside_a_model_under_a_prefix(tmp_path):
     torch.manual_seed(11)
-    model = Model(input_size=6, hidden_size=4)
+    model = model_with_an_encoder(input_size=6, hidden_size=4)
     path = tmp_path / "model.pt"
     torch.save({"model": model.state_dict(), "epoch": 3}, path)  # a checkpoint, not a bare state dict
     x, h, c = step_inputs(4, 6, seed=4)

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from safetensors.torch import save_file
 
 from framework_models import TOLERANCE, as_text, one_line, step_inputs
+from frameworks import LazyImport
 from lstm_trace import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import LayerSelection, read_weight_cells
+
+torch = LazyImport("torch")
+save_file = LazyImport("safetensors.torch", "save_file")
 
 pytestmark = [
     pytest.mark.framework,

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from frameworks import LazyImport
+
+torch = LazyImport("torch")
+
 GATES = ("forget", "input", "candidate", "output")
 TORCH_ORDER = ("input", "forget", "candidate", "output")  # PyTorch stacks rows as i, f, g, o
 
 
 def _leaf(value, dtype="float64"):
-    import torch
-
     return torch.tensor(np.asarray(value, dtype=dtype), requires_grad=True)
 
 
@@ -28,8 +30,6 @@ def _retained(tensor):
 
 def torch_cell_forward(W, b, x, h_prev, c_prev):
     """The LSTM equations as torch ops; returns every intermediate (all retain their grad)."""
-    import torch
-
     z = _retained(torch.cat([h_prev, x]))
     per_gate_z = {g: _retained(z.clone()) for g in GATES}  # its .grad is W_gᵀδ_g
     preact = {g: _retained(W[g] @ per_gate_z[g] + b[g]) for g in GATES}
@@ -43,8 +43,6 @@ def torch_cell_forward(W, b, x, h_prev, c_prev):
 
 def torch_step_gradients(weights, x, h_prev, c_prev, d_h, d_c, dtype="float64"):
     """Autograd through one step for L = Σ d_h ⊙ hₜ + Σ d_c ⊙ Cₜ; every gradient as NumPy."""
-    import torch
-
     W = {g: _leaf(weights.W[g], dtype) for g in GATES}
     b = {g: _leaf(weights.b[g], dtype) for g in GATES}
     x, h_prev, c_prev = _leaf(x, dtype), _leaf(h_prev, dtype), _leaf(c_prev, dtype)
@@ -73,8 +71,6 @@ def torch_step_gradients(weights, x, h_prev, c_prev, d_h, d_c, dtype="float64"):
 
 def _slope(function, at):
     """The element-wise derivative of `function` at `at`, by autograd."""
-    import torch
-
     point = at.detach().clone().requires_grad_(True)
     (slope,) = torch.autograd.grad(function(point).sum(), point)
     return slope.numpy()
@@ -82,8 +78,6 @@ def _slope(function, at):
 
 def lstm_cell_module(weights, dtype="float64"):
     """torch.nn.LSTMCell holding `weights` (bias_hh zero, so bias_ih is b)."""
-    import torch
-
     H, I = weights.hidden_size, weights.input_size
     cell = torch.nn.LSTMCell(I, H).to(getattr(torch, dtype))
     W = np.vstack([weights.W[g] for g in TORCH_ORDER])  # (4H, H+I), columns [h | x]
@@ -128,8 +122,6 @@ def lstm_cell_through_time(weights, xs, h0, c0, d_h_last, d_c_last):
     On the CPU, LSTMCell builds h_t from the very C_t tensor it returns, so the .grad of
     that tensor is the whole ∂L/∂C_t (through h_t and through C_{t+1}), as in our trace.
     """
-    import torch
-
     cell = lstm_cell_module(weights)
     xs_leaf = [_leaf(np.asarray(x)[None]) for x in xs]  # (1, I): LSTMCell wants a batch
     hs, cs = [_leaf(np.asarray(h0)[None])], [_leaf(np.asarray(c0)[None])]
@@ -152,8 +144,6 @@ def lstm_cell_through_time(weights, xs, h0, c0, d_h_last, d_c_last):
 
 def rnn_cell_through_time(W, b, xs, h0, d_h_last):
     """nn.RNNCell (tanh) unrolled over xs; ∂L/∂h_t for t = 0 … T with L = Σ d_h ⊙ h_T."""
-    import torch
-
     H = b.shape[0]
     cell = torch.nn.RNNCell(xs.shape[1], H, nonlinearity="tanh").double()
     with torch.no_grad():

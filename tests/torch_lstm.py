@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from frameworks import LazyImport
 from lstm_trace import LSTMWeights
+
+torch = LazyImport("torch")
 
 TORCH_GATE_ORDER = ("input", "forget", "candidate", "output")
 
@@ -38,8 +41,6 @@ def torch_per_step_states(lstm, xs: np.ndarray, h0=None, c0=None):
     and direction that gives {(layer, direction): (hs, cs)} with arrays (T, B, H) in
     time order. xs is (T, B, I).
     """
-    import torch
-
     T, B = xs.shape[:2]
     H, L = lstm.hidden_size, lstm.num_layers
     D = 2 if lstm.bidirectional else 1

@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from frameworks import LazyImport
+
+torch = LazyImport("torch")
+
 LSTM_GATES = ("forget", "input", "candidate", "output")
 GRU_GATES = ("reset", "update", "new")
 PEEPHOLE_GATES = ("forget", "input", "output")
 
 
 def _leaf(value):
-    import torch
-
     return torch.tensor(np.asarray(value, dtype=np.float64), dtype=torch.float64, requires_grad=True)
 
 
@@ -42,8 +44,6 @@ def _grad(tensor) -> np.ndarray:
 
 
 def _activations(cell):
-    import torch
-
     gate = {
         "sigmoid": torch.sigmoid,
         "hard_sigmoid": lambda a: torch.clamp(0.2 * a + 0.5, 0.0, 1.0),  # ONNX HardSigmoid, alpha 0.2, beta 0.5
@@ -57,8 +57,6 @@ def _activations(cell):
 
 
 def _clip(a, bound):
-    import torch
-
     return a if bound is None else torch.clamp(a, -bound, bound)
 
 
@@ -77,8 +75,6 @@ class TorchLSTMVariant:
         return 0.0 if self.p is None else self.p[gate] * state
 
     def step(self, x, h_prev, c_prev) -> dict:
-        import torch
-
         cell = self.cell
         gate_act, squash = _activations(cell)
         clip = cell.preact_clip
@@ -154,8 +150,6 @@ def torch_cell(weights, cell):
 
 def torch_step_reference(weights, cell, x, h_prev, c_prev, d_h, d_c) -> dict:
     """One step, L = Σ d_h ⊙ hₜ + Σ d_c ⊙ Cₜ (no C term for a GRU); forward values and every gradient as NumPy."""
-    import torch
-
     model = torch_cell(weights, cell)
     x, h_prev = _leaf(x), _leaf(h_prev)
     if cell.variant == "gru":
@@ -192,8 +186,6 @@ def torch_step_reference(weights, cell, x, h_prev, c_prev, d_h, d_c) -> dict:
 
 def torch_sequence_reference(weights, cell, xs, h0, c0, d_h, d_c) -> dict:
     """T steps, L = Σ d_h ⊙ h_T + Σ d_c ⊙ C_T; ∂L/∂h_t and ∂L/∂C_t for t = 0 … T and the weights' summed grads."""
-    import torch
-
     model = torch_cell(weights, cell)
     has_c = cell.variant != "gru"
     hs = [_leaf(h0)]
