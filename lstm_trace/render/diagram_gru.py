@@ -15,7 +15,7 @@
 The update gate comes first (left) so that no wire crosses another: its output rises to
 the top line and branches into [1−]; the reset gate's output goes over into the n block.
 With --gru-reset-before the n block reads W_hn·(rₜ ⊙ hₜ₋₁) + b_hn and the product beside
-it is rₜ ⊙ hₜ₋₁. Symbols and labels come from the GRU's registry (`variants/gru_registry.py`).
+it is rₜ ⊙ hₜ₋₁. Symbols and labels come from the GRU's registry (`stages/gru.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from ..cells.options import CellOptions
-from ..variants.registry import ACTIVATION_SYMBOLS
+from ..stages.lstm_options import ACTIVATION_SYMBOLS
 from .canvas import Canvas
 from .figure import CellFigure, DiagramOptions, ValueBlock, value_block
 from .lstm_figure_layout import Box

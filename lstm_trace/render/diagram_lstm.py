@@ -27,7 +27,7 @@ from rich.text import Text
 
 from ..stages import GATES, INPUT_QUANTITIES
 from ..cells.options import PLAIN, CellOptions
-from ..variants.registry import ACTIVATION_SYMBOLS
+from ..stages.lstm_options import ACTIVATION_SYMBOLS
 from .canvas import Canvas
 from .figure import CellFigure, DiagramOptions, ValueBlock, value_block
 from .lstm_figure_layout import LEFT_LABEL, Z_LABEL, Box, LSTMLayout, Parts

@@ -189,7 +189,7 @@ def backward_report(trace: Trace, options: TableOptions, loss: str | None = None
     """The backward pass of a trace from `grad`: a header, then every step with gradients from the last back.
 
     The plain LSTM's stages are the detailed ones of `stages.BACKWARD_STAGES` (one per gate, with the
-    NumPy lines); a cell with options has the stages of `variants.grad_registry`, one per option's line.
+    NumPy lines); a cell with options has the stages of `stages.backward_options`, one per option's line.
     """
     if trace.cell != PLAIN:
         from .grad_variant import variant_backward_views, variant_grad_header

@@ -1,6 +1,6 @@
 """The backward pass of a variant cell on screen: a header, one table per stage, what is passed back.
 
-Stages, equations and columns come from `variants.grad_registry`; values from the step's
+Stages, equations and columns come from `stages.backward_options`; values from the step's
 `BackwardTrace` and forward trace. Nothing here computes a gradient (norms of the
 weight gradients are summaries, as the forward tables' min/mean/max are).
 """
@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..traces import Trace
 from ..traces import BackwardTrace
-from ..variants.grad_registry import Column, VariantGradStage, variant_grad_stages
+from ..stages.backward_options import Column, VariantGradStage, variant_grad_stages
 from ..cells.options import CellOptions
 from .columns import ColumnTable
 from .grad import _cell, _summary_rows, header_lines

@@ -6,7 +6,7 @@ from rich.console import RenderableType
 from rich.rule import Rule
 from rich.text import Text
 
-from ..stages import PLAIN_LAYOUT, Layout, layout_for
+from ..stages import Layout, layout_for
 from ..traces import StepTrace, Trace
 from ..walk import KEY_HELP, Command, KEYS
 from .diagram import DiagramOptions, diagram_view, stages_up_to
@@ -29,10 +29,10 @@ def stage_screen(trace: Trace, step: StepTrace, stage_name: str, options: TableO
     ]
 
 
-def two_lines(stage_name: str, layout: Layout = PLAIN_LAYOUT) -> Text:
+def two_lines(stage_name: str, layout: Layout | None = None) -> Text:
     """Why the stage exists and the mistake it clears up, first sentence of each, from the registry.
     (The table above already ends with the stage's one-line summary.)"""
-    stage = layout.stage_by_name[stage_name]
+    stage = (layout or layout_for()).stage_by_name[stage_name]
     return Text.assemble(
         ("Why: ", "bold"), _first_sentence(stage.why), "\n", ("Watch out: ", "bold yellow"), _first_sentence(stage.misconception)
     )
@@ -60,8 +60,8 @@ def summary_screen(trace: Trace, step: StepTrace, options: TableOptions) -> list
     ]
 
 
-def key_line(stage_name: str | None, layout: Layout = PLAIN_LAYOUT) -> Text:
-    where = f"{layout.stage_by_name[stage_name].title}" if stage_name else "Summary (Enter or q finishes)"
+def key_line(stage_name: str | None, layout: Layout | None = None) -> Text:
+    where = f"{(layout or layout_for()).stage_by_name[stage_name].title}" if stage_name else "Summary (Enter or q finishes)"
     return Text.assemble((f"[{where}] ", "bold"), (KEY_HELP, "dim"))
 
 

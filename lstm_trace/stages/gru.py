@@ -8,9 +8,10 @@ fields named here: x, h_prev, reset, update, new, keep, write, h (and reset_h).
 
 from __future__ import annotations
 
-from ..stages import _SOFT_GATE, QUANTITIES, Layout, Quantity, Stage
 from ..cells.options import CellOptions
-from .registry import ACTIVATION_NUMPY, ACTIVATION_SYMBOLS, _number, _options_suffix
+from .lstm import QUANTITIES, SOFT_GATE
+from .lstm_options import ACTIVATION_NUMPY, ACTIVATION_SYMBOLS, number, options_suffix
+from .types import Layout, Quantity, Stage
 
 GATE_NAMES = ("reset", "update", "new")
 _LETTER = {"reset": "r", "update": "z", "new": "n"}
@@ -23,14 +24,14 @@ def gru_layout(cell: CellOptions) -> Layout:
     stages = [_sigmoid_gate(name, sigma, cell, quantities) for name in ("reset", "update")]
     stages.append(_new_stage(tanh, cell, quantities))
     stages.append(_hidden_stage(quantities))
-    return Layout("gru", "GRU" + _options_suffix(cell), tuple(stages), quantities, GATE_NAMES)
+    return Layout("gru", "GRU" + options_suffix(cell), tuple(stages), quantities, GATE_NAMES)
 
 
 def _clip(inner: str, numpy: str, name: str, cell: CellOptions, quantities: dict, columns: list) -> tuple[str, str]:
     """Wrap a pre-activation in clip(…) when --preact-clip is set, and add its column."""
     if cell.preact_clip is None:
         return inner, numpy
-    V = _number(cell.preact_clip)
+    V = number(cell.preact_clip)
     quantities[f"{name}.clipped"] = Quantity(
         f"{name}.clipped", f"clip(…, ±{V})", "", f"the pre-activation clipped to [-{V}, {V}] (ONNX's clip)", "(H,)"
     )
@@ -63,7 +64,7 @@ def _sigmoid_gate(name: str, sigma: str, cell: CellOptions, quantities: dict) ->
             ),
             misconception=(
                 "W_ir·xₜ + W_hr·hₜ₋₁ is W_r·[hₜ₋₁ ; xₜ] with W_r = [W_hr | W_ir]: the sum is written split only "
-                "because the new state needs the two sides apart. " + _SOFT_GATE
+                "because the new state needs the two sides apart. " + SOFT_GATE
             ),
             columns=tuple(columns),
         )  # fmt: skip
@@ -77,7 +78,7 @@ def _sigmoid_gate(name: str, sigma: str, cell: CellOptions, quantities: dict) ->
         misconception=(
             "In PyTorch's convention (and Cho et al.'s) zₜ ≈ 1 keeps the old state: hₜ = (1 − zₜ) ⊙ nₜ + "
             "zₜ ⊙ hₜ₋₁. Some texts swap the roles, hₜ = zₜ ⊙ nₜ + (1 − zₜ) ⊙ hₜ₋₁, and then the same "
-            "number means the opposite. " + _SOFT_GATE
+            "number means the opposite. " + SOFT_GATE
         ),
         columns=tuple(columns),
     )  # fmt: skip

@@ -1,19 +1,19 @@
-"""The registry of the LSTM-family variants: the plain stages with each option's term written in.
+"""The LSTM's layout for any configuration: the plain stages with each option's term written in.
 
-Built from `lstm_trace.stages` (the plain gates, quantities and stages) so every
-symbol and sentence that does not change is the plain one. What an option adds
-appears in three places that must agree, and all three are made here: the
-stage's equation, its NumPy line, and the quantities (table columns and JSON
-fields). The GRU has its own registry in `gru_registry.py`.
+Built from `lstm.py` (the plain gates, quantities and stages) so every symbol and
+sentence that does not change is the plain one; `lstm_layout(LSTM())` is the
+plain LSTM's layout itself. What an option adds appears in three places that must
+agree, and all three are made here: the stage's equation, its NumPy line, and the
+quantities (table columns and JSON fields).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
 
-from ..stages import GATE_BY_NAME, QUANTITIES, STAGE_BY_NAME, Gate, Layout, Quantity, Stage
 from ..cells.options import CellOptions
+from .lstm import GATE_BY_NAME, QUANTITIES, STAGE_BY_NAME
+from .types import Gate, Layout, Quantity, Stage
 
 ACTIVATION_SYMBOLS = {"sigmoid": "σ", "hard_sigmoid": "hardσ", "tanh": "tanh", "relu": "relu", "softsign": "softsign"}
 ACTIVATION_NUMPY = {"sigmoid": "sigmoid", "hard_sigmoid": "hard_sigmoid", "tanh": "np.tanh", "relu": "relu",
@@ -21,16 +21,7 @@ ACTIVATION_NUMPY = {"sigmoid": "sigmoid", "hard_sigmoid": "hard_sigmoid", "tanh"
 PEEPHOLE_STATE = {"forget": ("Cₜ₋₁", "c_prev"), "input": ("Cₜ₋₁", "c_prev"), "output": ("Cₜ", "c")}
 
 
-@lru_cache(maxsize=64)
-def variant_layout(cell: CellOptions) -> Layout:
-    if cell.variant == "gru":
-        from .gru_registry import gru_layout
-
-        return gru_layout(cell)
-    return lstm_family_layout(cell)
-
-
-def lstm_family_layout(cell: CellOptions) -> Layout:
+def lstm_layout(cell: CellOptions) -> Layout:
     quantities = dict(QUANTITIES)
     stages = []
     for stage in (STAGE_BY_NAME[name] for name in ("concat", "forget", "input", "candidate", "cell", "output")):
@@ -45,17 +36,17 @@ def lstm_family_layout(cell: CellOptions) -> Layout:
             stages.append(_concat_stage(stage, cell, quantities))
     stages.extend(_hidden_stages(cell, quantities))
     title = {"lstm": "LSTM", "peephole": "peephole LSTM", "cifg": "CIFG LSTM"}[cell.variant]
-    return Layout(cell.variant, title + _options_suffix(cell), tuple(stages), quantities, tuple(GATE_BY_NAME))
+    return Layout(cell.variant, title + options_suffix(cell), tuple(stages), quantities, tuple(GATE_BY_NAME))
 
 
-def _options_suffix(cell: CellOptions) -> str:
+def options_suffix(cell: CellOptions) -> str:
     parts = []
     if cell.forget_bias:
-        parts.append(f"forget bias {_number(cell.forget_bias)}")
+        parts.append(f"forget bias {number(cell.forget_bias)}")
     if cell.cell_clip is not None:
-        parts.append(f"cell clip ±{_number(cell.cell_clip)}")
+        parts.append(f"cell clip ±{number(cell.cell_clip)}")
     if cell.preact_clip is not None:
-        parts.append(f"pre-activation clip ±{_number(cell.preact_clip)}")
+        parts.append(f"pre-activation clip ±{number(cell.preact_clip)}")
     if cell.proj_size is not None:
         parts.append(f"projection to P = {cell.proj_size}")
     if cell.gate_activation != "sigmoid":
@@ -89,7 +80,7 @@ def _gate_stage(gate: Gate, stage: Stage, cell: CellOptions, quantities: dict[st
     numpy_terms.append(f"b_{L}")
     columns.append(f"{name}.bias")
     if name == "forget" and cell.forget_bias:
-        B = _number(cell.forget_bias)
+        B = number(cell.forget_bias)
         terms.append(B)
         numpy_terms.append(B)
         columns.append("forget.forget_bias")
@@ -109,7 +100,7 @@ def _gate_stage(gate: Gate, stage: Stage, cell: CellOptions, quantities: dict[st
     quantities[f"{name}.preact"] = replace(quantities[f"{name}.preact"], symbol=preact)
     inner, inner_numpy = preact, _sum(numpy_terms, minus="-")
     if cell.preact_clip is not None:
-        V = _number(cell.preact_clip)
+        V = number(cell.preact_clip)
         inner, inner_numpy = f"clip({preact}, ±{V})", f"np.clip({inner_numpy}, -{V}, {V})"
         columns.append(f"{name}.clipped")
         quantities[f"{name}.clipped"] = Quantity(
@@ -122,7 +113,7 @@ def _gate_stage(gate: Gate, stage: Stage, cell: CellOptions, quantities: dict[st
         stage,
         equation=f"{gate.symbol} = {act}({inner})",
         numpy=f"{gate.variable} = {act_numpy}({inner_numpy})",
-        why=_with_notes(stage.why, notes),
+        why=with_notes(stage.why, notes),
         columns=tuple(columns),
     )
 
@@ -157,14 +148,14 @@ def _coupled_input_stage(stage: Stage, quantities: dict[str, Quantity]) -> Stage
 def _cell_stage(stage: Stage, cell: CellOptions, quantities: dict[str, Quantity]) -> Stage:
     if cell.cell_clip is None:
         return stage
-    V = _number(cell.cell_clip)
+    V = number(cell.cell_clip)
     quantities["c_unclipped"] = Quantity("c_unclipped", "keep + write", "", "the cell state before clipping", "(H,)")
     quantities["c"] = replace(quantities["c"], formula=f"clip(…, ±{V})")
     return replace(
         stage,
         equation=f"Cₜ = clip(fₜ ⊙ Cₜ₋₁ + iₜ ⊙ C̃ₜ, ±{V})",
         numpy=f"c = np.clip(f * c_prev + i * c_tilde, -{V}, {V})",
-        why=_with_notes(
+        why=with_notes(
             stage.why,
             [
                 f"Cell clip: Cₜ itself is clipped to [-{V}, {V}] (TensorFlow's cell_clip), so memory cannot grow "
@@ -182,7 +173,7 @@ def _concat_stage(stage: Stage, cell: CellOptions, quantities: dict[str, Quantit
     quantities["concat"] = replace(quantities["concat"], shape="(P+I,)")
     return replace(
         stage,
-        why=_with_notes(
+        why=with_notes(
             stage.why,
             [
                 f"Projection: hₜ₋₁ has P = {cell.proj_size} entries, not H, so z has P+I entries and each W_g "
@@ -240,9 +231,9 @@ def _sum(terms: list[str], minus: str = "−") -> str:
     return text
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
     return f"{value:g}"
 
 
-def _with_notes(text: str, notes: list[str]) -> str:
+def with_notes(text: str, notes: list[str]) -> str:
     return " ".join([text, *notes]) if notes else text
