@@ -14,6 +14,11 @@ from lstm_trace.cells.lstm import lstm_backward as lstm_step_backward
 from lstm_trace.errors import UsageError
 from lstm_trace.rnn import random_rnn, rnn_through_time
 from lstm_trace.stages import BACKWARD_STAGES, GRAD_QUANTITIES
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.activations import hard_sigmoid_slope, relu_slope, softsign_slope
+from lstm_trace.cells.step import cell_backward, cell_step
+from lstm_trace.stages import backward_layout
+from lstm_trace.weights.variant_presets import lstm_preset
 from tests.torch_backward import (
     GATES, lstm_cell_module, lstm_cell_parameter_gradients, lstm_cell_through_time, rnn_cell_through_time,
     torch_lstm_through_time, torch_step_gradients,
@@ -229,3 +234,53 @@ def test_forget_bias_keeps_the_cell_gradient_alive():
     assert plain.d_c_norm[0] / plain.d_c_norm[-1] < 1e-5
     assert opened.d_c_norm[0] / opened.d_c_norm[-1] > 0.5
 
+
+
+OPTION_CELLS = {
+    "peephole": dict(variant="peephole"),
+    "cifg": dict(variant="cifg"),
+    "cell clip": dict(cell_clip=0.3),
+    "preact clip": dict(preact_clip=0.5),
+    "projection": dict(proj_size=2),
+    "hard sigmoid, relu": dict(gate_activation="hard_sigmoid", cell_activation="relu"),
+    "softsign, forget bias": dict(cell_activation="softsign", forget_bias=1.0),
+    "everything": dict(variant="peephole", cell_clip=0.3, preact_clip=0.5, proj_size=2, forget_bias=1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTION_CELLS))
+def test_every_configurations_numpy_lines_compute_its_backward_pass(name):
+    """The NumPy lines the grad tables show for an LSTM with options, run in order, give its gradients."""
+    cell = CellOptions(**OPTION_CELLS[name])
+    weights = lstm_preset("random", 3, 2, seed=7, peepholes=cell.variant == "peephole", proj_size=cell.proj_size)
+    P = cell.proj_size or 3
+    step = cell_step(weights, [0.9, -1.4], np.linspace(-0.6, 0.8, P), [0.5, -1.0, 0.25], cell)
+    d_h, d_c_carried = np.linspace(1.2, -0.7, P), np.array([0.1, 0.0, -0.4])
+    backward = cell_backward(step, weights, d_h, d_c_carried)
+    letters = {"f": "forget", "i": "input", "c": "candidate", "o": "output"}
+    names = {"c_prev": step.c_prev, "c": step.c, "c_tanh": step.c_tanh, "z": step.concat, "d_h": d_h,
+             "d_c_carried": d_c_carried, "keep": step.keep, "write": step.write, "m": step.h_unprojected,
+             "W_hr": weights.projection, "H": 3, "P": P, "np": np,
+             "hard_sigmoid_slope": lambda a: hard_sigmoid_slope(a, None), "relu_slope": lambda a: relu_slope(a, None),
+             "softsign_slope": lambda a: softsign_slope(a, None)}  # fmt: skip
+    names.update({"f": step.forget.act, "i": step.input.act, "c_tilde": step.candidate.act, "o": step.output.act})
+    names.update({f"a_{g}": step[f"{gate}.preact"] for g, gate in letters.items() if step[f"{gate}.preact"] is not None})
+    if weights.peepholes is not None:
+        names.update({f"p_{g}": weights.peepholes[gate] for g, gate in letters.items() if gate in weights.peepholes})
+    weighted = [g for g, gate in letters.items() if backward[f"{gate}.d_W"] is not None]
+    for stage in backward_layout(cell).stages:
+        if stage.name == "concat":
+            names.update({f"d_z_{g}": weights.W[letters[g]].T @ names[f"delta_{g}"] for g in weighted})
+        for line in stage.numpy:
+            for g in (weighted if "_g" in line else ("",)):
+                exec(line.replace("_g", f"_{g}") if g else line, {}, names)
+    for g in weighted:
+        np.testing.assert_allclose(names[f"delta_{g}"], backward[f"{letters[g]}.d_preact"], rtol=0, atol=1e-15, err_msg=g)
+        np.testing.assert_allclose(names[f"d_W_{g}"], backward[f"{letters[g]}.d_W"], rtol=0, atol=1e-15, err_msg=g)
+    for name_ in ("d_c", "d_z", "d_h_prev", "d_x", "d_c_prev"):
+        np.testing.assert_allclose(names[name_], backward[name_], rtol=0, atol=1e-15, err_msg=name_)
+    if cell.variant == "peephole":
+        for g, gate in (("f", "forget"), ("i", "input"), ("o", "output")):
+            np.testing.assert_allclose(names[f"d_p_{g}"], backward[f"peephole.{gate}"], rtol=0, atol=1e-15)
+    if cell.proj_size is not None:
+        np.testing.assert_allclose(names["d_W_hr"], backward["d_projection"], rtol=0, atol=1e-15)

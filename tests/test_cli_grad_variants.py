@@ -78,21 +78,22 @@ def test_the_tables_name_the_cell_and_its_stages_in_reverse(cli, name):
     assert result.exit_code == 0, result.output
     out = one_line(result.output)
     if name == "gru":
-        assert "The backward pass of the GRU" in out
-        order = ["Back through hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁", "Back through the new state", "Back through the reset and update gates"]
+        assert "cell: GRU" in out
+        order = ["Back through hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁", "Back through the new state", "Back through the reset gate",
+                 "Back through the update gate", "Back to hₜ₋₁ and xₜ"]  # fmt: skip
     else:
-        assert "The backward pass of the peephole LSTM" in out and "∂L/∂p_f" in out
-        order = ["Back through the hidden state and the output gate", "Back through the cell state", "The peepholes",
-                 "The constant error carousel"]  # fmt: skip
+        assert "cell: peephole LSTM" in out and "∂L/∂p_f" in out
+        order = ["Back through the hidden state", "Back through the output gate", "Back through the cell state",
+                 "Back through the forget gate", "The peepholes", "Back to hₜ₋₁ and xₜ", "The constant error carousel"]
     positions = [out.index(title) for title in order]
     assert positions == sorted(positions)
-    assert "Passed back" in out
+    assert "∂L/∂hₜ₋₁ = [" in out and "∂L/∂xₜ = [" in out  # what the step passes back
 
 
 def test_one_stage_and_a_stage_the_cell_does_not_have(cli):
     shown = cli("grad", *COMMON, *CELLS["gru"], "--x", X, "--stage", "new")
     assert shown.exit_code == 0 and "Back through the new state" in shown.output
-    assert "Back through the reset and update gates" not in shown.output
+    assert "Back through the reset gate" not in shown.output
     missing = cli("grad", *COMMON, *CELLS["gru"], "--x", X, "--stage", "carousel")
     assert missing.exit_code == 2 and "There is no stage 'carousel'" in one_line(missing.output)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from ..errors import UsageError
 from ..render.tables import TableOptions
-from ..stages import BACKWARD_STAGE_NAMES
+from ..stages import BACKWARD_STAGE_NAMES, backward_layout
 from ..traces import Trace
 from ..tracer import StepInputs, resolve_inputs
 from ..weights import LayerSelection
@@ -139,11 +139,7 @@ def grad(
 
 
 def _check_cell_stage(cell, stage: str | None) -> None:
-    if cell.is_plain:
-        return check_stage(stage, BACKWARD_STAGE_NAMES)
-    from ..render.grad_variant import variant_grad_stage_names
-
-    check_stage(stage, variant_grad_stage_names(cell))
+    check_stage(stage, backward_layout(cell).stage_names)
 
 
 class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at every start-up
@@ -169,7 +165,7 @@ def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
         from ..render.grad import backward_report
 
         return _print(backward_report(trace, shown.options, upstream.loss), shown)
-    _print(_stage_views(trace, shown, through_time=False), shown)
+    _print(_backward_views(trace, shown), shown)
 
 
 def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, seed: int, shown: _Output) -> None:
@@ -182,7 +178,7 @@ def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, see
     if _write_json(result.trace, shown, {"through_time": through_time_to_dict(result)}):
         return
     if shown.stage is not None:
-        views = _stage_views(result.trace, shown, through_time=True)
+        views = _backward_views(result.trace, shown)
     else:
         from ..render.through_time import through_time_views
 
@@ -190,22 +186,11 @@ def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, see
     _print(views, shown)
 
 
-def _stage_views(trace: Trace, shown: _Output, through_time: bool) -> list:
+def _backward_views(trace: Trace, shown: _Output) -> list:
     """One backward stage (--stage) of every step that has gradients, from the last back."""
-    if trace.cell.is_plain:
-        from ..render.grad import backward_views
+    from ..render.grad import backward_views
 
-        return backward_views(trace, shown.options, shown.stage)
-    from rich.text import Text
-
-    from ..render.grad_variant import variant_backward_views
-
-    views = []
-    for step in reversed(trace.steps):
-        if through_time:
-            views.append(Text(f"Backward through t = {step.t}", style="bold underline"))
-        views.extend(variant_backward_views(step, step.backward, trace.cell, shown.options, shown.stage))
-    return views
+    return backward_views(trace, shown.options, shown.stage)
 
 
 def _print(views, shown: _Output) -> None:

@@ -1,8 +1,8 @@
 """The backward pass on screen: a header, one table per backward stage, and the gradients passed back.
 
-Columns come from the registry (`stages.BACKWARD_STAGES`); a column is a gradient
-(`GRAD_QUANTITIES`, read from `step.backward`) or a forward value (`QUANTITIES`,
-read from the step). Nothing here computes a gradient.
+Stages and columns come from the registry (`stages.backward_layout(cell)`); a column is a
+gradient (read from `step.backward`) or a forward value (read from the step), named and
+labelled by the cell's layouts. Nothing here computes a gradient.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATE_BY_NAME, GATES, GRAD_QUANTITIES, QUANTITIES, BackwardStage, Quantity
-from ..cells.options import PLAIN
+from ..stages import BackwardStage, Quantity, backward_layout, layout_for
 from ..traces import StepTrace, Trace
 from .columns import ColumnTable
 from .numbers import format_number, format_vector, gate_bar, style_for
-from .step import weights_summary
+from .step import names_the_cell, weights_summary
 from .tables import TableOptions, _elided, _row_plan
 
 # The carousel's table draws fₜ as a bar: near 1, the gradient passes.
@@ -28,18 +27,23 @@ BARRED = {"carousel": "forget.act"}
 MAX_MATRIX_COLUMNS = 16  # ∂L/∂W_g is drawn as a matrix up to this many columns (H+I)
 
 
-def quantity(name: str) -> Quantity:
-    return GRAD_QUANTITIES[name] if name in GRAD_QUANTITIES else QUANTITIES[name]
+def quantity(step: StepTrace, name: str) -> Quantity:
+    """The gradient or forward value `name` of the step's cell, as the registry describes it."""
+    grads = backward_layout(step.cell).quantities
+    return grads[name] if name in grads else layout_for(step.cell).quantities[name]
 
 
 def value_of(step: StepTrace, name: str):
-    return step.backward[name] if name in GRAD_QUANTITIES else step[name]
+    return step.backward[name] if name in backward_layout(step.cell).quantities else step[name]
 
 
 def header_lines(trace: Trace, loss: str | None = None, with_notes: bool = True) -> Text:
-    """Sizes, weights, the loss and the notes: the top of every backward header."""
+    """Sizes, the cell, weights, the loss and the notes: the top of every backward header."""
     lines = Text()
     lines.append(f"H = {trace.hidden_size} hidden units, I = {trace.input_size} inputs; {trace.dtype}\n", style="bold")
+    if names_the_cell(trace):
+        lines.append("cell: ", style="bold")
+        lines.append(layout_for(trace.cell).title + "\n")
     lines.append("weights: ", style="bold")
     lines.append(weights_summary(trace.weights) + "\n")
     if loss:
@@ -54,7 +58,7 @@ def header_lines(trace: Trace, loss: str | None = None, with_notes: bool = True)
 def grad_header(trace: Trace, loss: str | None = None, with_notes: bool = True) -> Panel:
     lines = header_lines(trace, loss, with_notes)
     equations = Table.grid(padding=(0, 3))
-    for stage in BACKWARD_STAGES:
+    for stage in backward_layout(trace.cell).stages:
         for equation, code in zip_longest(stage.equations, stage.numpy, fillvalue=""):
             equations.add_row(Text(equation, style="bold"), Text(code, style="dim"))
     legend = Text("Read from the top: the forward stages in reverse. ⊙ is element-wise (NumPy *).", style="italic")
@@ -68,7 +72,7 @@ def backward_stage_view(stage: BackwardStage, step: StepTrace, options: TableOpt
     parts: list[RenderableType] = [heading]
     parts.extend(Text(" " * (len(stage.title) + 3) + equation, style="bold cyan") for equation in stage.equations[1:])
     parts.append(concat_grad_table(stage, step, options) if stage.name == "concat" else units_grad_table(stage, step, options))
-    if stage.name == "weights":
+    if stage.name == "weights" and step.concat is not None:  # a GRU keeps no z: its blocks split hₜ₋₁ and xₜ
         z = step.concat
         shown = format_vector(z, options.precision) if len(z) <= MAX_MATRIX_COLUMNS else f"({len(z)} entries)"
         parts.append(Text(f"Row j of ∂L/∂W_g is δ_g[j] times zᵀ, with z = {shown}."))
@@ -82,14 +86,18 @@ def units_grad_table(stage: BackwardStage, step: StepTrace, options: TableOption
     table = ColumnTable()
     table.add_column("unit", justify="right", style="dim")
     for name in columns:
-        table.add_column(_header(quantity(name)), justify="right")
+        table.add_column(_header(quantity(step, name)), justify="right")
         if name == barred:
             table.add_column("0 ┄ 1", justify="left")
     for row in _row_plan(step.hidden_size, options.max_rows):
         cells: list[Text] = [Text("⋮" if row is None else str(row))]
         for name in columns:
-            value = None if row is None else float(value_of(step, name)[row])
-            cells.append(_cell(value, quantity(name).kind, options.precision))
+            values = value_of(step, name)
+            if row is not None and row >= len(values):  # h has P < H entries with a projection
+                cells.append(Text(""))
+                continue
+            value = None if row is None else float(values[row])
+            cells.append(_cell(value, quantity(step, name).kind, options.precision))
             if name == barred:
                 cells.append(Text("" if value is None else gate_bar(value), style=style_for(value or 0.0, "gate")))
         table.add_row(*cells)
@@ -100,13 +108,13 @@ def units_grad_table(stage: BackwardStage, step: StepTrace, options: TableOption
 
 def concat_grad_table(stage: BackwardStage, step: StepTrace, options: TableOptions) -> ColumnTable:
     """∂L/∂z entry by entry, what each gate sent back, and whether it goes to hₜ₋₁ or xₜ."""
-    H = step.hidden_size
+    H = len(step.h_prev)  # P with a projection
     columns = [name for name in stage.columns if value_of(step, name) is not None]
     table = ColumnTable()
     table.add_column("k", justify="right", style="dim")
     table.add_column("goes to", justify="left")
     for name in columns:
-        table.add_column(_header(quantity(name)), justify="right")
+        table.add_column(_header(quantity(step, name)), justify="right")
     for row in _row_plan(H + step.input_size, options.max_rows, anchors=(H - 1, H)):
         if row is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(len(columns) + 2)))
@@ -120,26 +128,27 @@ def concat_grad_table(stage: BackwardStage, step: StepTrace, options: TableOptio
 
 def weight_matrix_view(step: StepTrace, gate_name: str, options: TableOptions) -> Group:
     """∂L/∂W_g in full: rows are units, columns the entries of z they multiplied."""
-    gate = GATE_BY_NAME[gate_name]
-    d_W, H = step.backward.gate(gate_name).d_W, step.hidden_size
+    d_W, H, P = step.backward.gate(gate_name).d_W, step.hidden_size, len(step.h_prev)
     table = ColumnTable()
     table.add_column("unit", justify="right", style="dim")
     for k in range(d_W.shape[1]):
-        table.add_column(f"hₜ₋₁[{k}]" if k < H else f"xₜ[{k - H}]", justify="right")
+        table.add_column(f"hₜ₋₁[{k}]" if k < P else f"xₜ[{k - P}]", justify="right")
     for row in _row_plan(H, options.max_rows):
         if row is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(d_W.shape[1] + 1)))
             continue
         table.add_row(Text(str(row)), *(_cell(float(v), "signed", options.precision) for v in d_W[row]))
-    title = Text.assemble((f"∂L/∂W_{gate.letter}", "bold"), f" = δ_{gate.letter} zᵀ   ({H} × {d_W.shape[1]})")
+    described = quantity(step, f"{gate_name}.d_W")
+    title = Text.assemble((described.symbol, "bold"), f" = {described.formula}   ({H} × {d_W.shape[1]})")
     return Group(title, table, Text(""))
 
 
 def backward_result(step: StepTrace, precision: int) -> Text:
     text = Text()
     for name in ("d_h_prev", "d_x", "d_c_prev"):
-        text.append(f"{GRAD_QUANTITIES[name].symbol} = ", style="bold")
-        text.append(format_vector(step.backward[name], precision) + "\n")
+        if step.backward[name] is not None:  # a GRU passes no ∂L/∂Cₜ₋₁ back
+            text.append(f"{quantity(step, name).symbol} = ", style="bold")
+            text.append(format_vector(step.backward[name], precision) + "\n")
     return text
 
 
@@ -150,13 +159,16 @@ def backward_views(trace: Trace, options: TableOptions, stage: str | None = None
     for step in steps:
         if len(trace.steps) > 1:
             views.append(Text(f"Backward through t = {step.t}", style="bold underline"))
-        shown = BACKWARD_STAGES if stage is None else (BACKWARD_STAGE_BY_NAME[stage],)
+        layout = backward_layout(trace.cell)
+        shown = layout.stages if stage is None else (layout.stage_by_name[stage],)
         views.extend(backward_stage_view(s, step, options) for s in shown)
         if stage == "weights":
-            if trace.hidden_size + trace.input_size <= MAX_MATRIX_COLUMNS:
-                views.extend(weight_matrix_view(step, gate.name, options) for gate in GATES)
+            columns = len(step.h_prev) + trace.input_size
+            if columns <= MAX_MATRIX_COLUMNS:
+                views.extend(weight_matrix_view(step, gate, options) for gate, grad in step.backward.gates.items()
+                             if grad.d_W is not None)  # fmt: skip
             else:
-                views.append(Text(f"∂L/∂W_g has {trace.hidden_size + trace.input_size} columns: see --json for the full matrices.\n"))
+                views.append(Text(f"∂L/∂W_g has {columns} columns: see --json for the full matrices.\n"))
         if stage is None and (options.max_rows is None or step.hidden_size + step.input_size <= options.max_rows):
             views.append(backward_result(step, options.precision))
     return views
@@ -186,20 +198,6 @@ def _summary_rows(table: ColumnTable, arrays, columns, barred: str | None, preci
 
 
 def backward_report(trace: Trace, options: TableOptions, loss: str | None = None, with_notes: bool = True) -> list:
-    """The backward pass of a trace from `grad`: a header, then every step with gradients from the last back.
-
-    The plain LSTM's stages are the detailed ones of `stages.BACKWARD_STAGES` (one per gate, with the
-    NumPy lines); a cell with options has the stages of `stages.backward_options`, one per option's line.
-    """
-    if trace.cell != PLAIN:
-        from .grad_variant import variant_backward_views, variant_grad_header
-        from ..stages import layout_for
-
-        views: list = [variant_grad_header(trace, trace.cell, layout_for(trace.cell).title, loss, with_notes)]
-        steps = [step for step in reversed(trace.steps) if step.backward is not None]
-        for step in steps:
-            if len(steps) > 1:
-                views.append(Text(f"Backward through t = {step.t}", style="bold underline"))
-            views.extend(variant_backward_views(step, step.backward, trace.cell, options))
-        return views
+    """The backward pass of a trace from `grad`: a header, then every step with gradients from the last back."""
     return [grad_header(trace, loss, with_notes), *backward_views(trace, options)]
+

@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
+from ..cells.options import PLAIN as DEFAULT_CELL
 from ..stages import Layout, layout_for
 from ..traces import StepTrace, Trace
 from .numbers import format_vector
@@ -18,7 +19,7 @@ def header(trace: Trace, layout: Layout | None = None) -> Panel:
     lines = Text()
     lines.append(_sizes(trace), style="bold")
     lines.append(f"; {trace.dtype}\n")
-    if trace.title and not trace.cell.is_plain:
+    if trace.title and names_the_cell(trace):  # without a title, the panel's title names the cell
         lines.append("cell: ", style="bold")
         lines.append(layout.title + "\n")
     lines.append("weights: ", style="bold")
@@ -38,6 +39,11 @@ def header(trace: Trace, layout: Layout | None = None) -> Panel:
         title_align="left",
         expand=False,
     )
+
+
+def names_the_cell(trace: Trace) -> bool:
+    """Whether a header says which cell this is: always but for the LSTM a learner expects (`LSTM()`)."""
+    return trace.cell != DEFAULT_CELL
 
 
 def _sizes(trace: Trace) -> str:

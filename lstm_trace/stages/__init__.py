@@ -10,23 +10,25 @@ all read it; nobody retypes a stage name or an equation anywhere else.
     gru.py              the GRU's gates, quantities and stages
     layout.py           `layout_for(cell)`: the registry of one configuration
     backward.py         gradients, the backward stages and the topics of `explain grad`
-    backward_options.py the backward stages of cells with options and of the GRU
+    lstm_backward.py    the LSTM's backward stages and gradients, with each option's line
+    gru_backward.py     the GRU's
 
 Symbols use Unicode: ⊙ is the element-wise (Hadamard) product, NumPy's `*`;
 · is the matrix-vector product, NumPy's `@`.
 """
 
 from .backward import (
-    BACKWARD_STAGE_BY_NAME, BACKWARD_STAGE_NAMES, BACKWARD_STAGES, GRAD_QUANTITIES, GRAD_TOPICS,
+    BACKWARD_STAGE_BY_NAME, BACKWARD_STAGE_NAMES, BACKWARD_STAGES, GRAD_QUANTITIES, GRAD_TOPICS, backward_layout,
 )  # fmt: skip
 from .layout import layout_for
 from .lstm import (
     BIAS_KEYS, GATE_BY_NAME, GATES, INPUT_QUANTITIES, QUANTITIES, STAGE_BY_NAME, STAGE_NAMES, STAGES, WEIGHT_KEYS,
 )  # fmt: skip
-from .types import BackwardStage, Gate, GradTopic, Layout, Quantity, Stage
+from .types import BackwardLayout, BackwardStage, Gate, GradTopic, Layout, Quantity, Stage
 
 __all__ = [
-    "BACKWARD_STAGES", "BACKWARD_STAGE_BY_NAME", "BACKWARD_STAGE_NAMES", "BIAS_KEYS", "BackwardStage", "GATES",
+    "BACKWARD_STAGES", "BACKWARD_STAGE_BY_NAME", "BACKWARD_STAGE_NAMES", "BIAS_KEYS", "BackwardLayout",
+    "BackwardStage", "GATES",
     "GATE_BY_NAME", "GRAD_QUANTITIES", "GRAD_TOPICS", "Gate", "GradTopic", "INPUT_QUANTITIES", "Layout", "QUANTITIES",
-    "Quantity", "STAGES", "STAGE_BY_NAME", "STAGE_NAMES", "Stage", "WEIGHT_KEYS", "layout_for",
+    "Quantity", "STAGES", "STAGE_BY_NAME", "STAGE_NAMES", "Stage", "WEIGHT_KEYS", "backward_layout", "layout_for",
 ]  # fmt: skip

@@ -105,7 +105,8 @@ class Layout:
 class BackwardStage(NamedTuple):
     """One stage of the backward pass, in the reverse order of the forward stages.
 
-    `numpy` lines are the very lines of `backward.py` that compute the stage.
+    `numpy` lines compute the stage in NumPy (a test runs the plain cell's and compares them with the
+    backward pass of `cells/lstm.py`).
     """
 
     name: str
@@ -114,6 +115,21 @@ class BackwardStage(NamedTuple):
     numpy: tuple[str, ...]
     summary: str  # one line
     columns: tuple[str, ...]  # forward (QUANTITIES) and gradient (GRAD_QUANTITIES) names, one row per unit
+
+
+class BackwardLayout(NamedTuple):
+    """The backward pass of one configuration: its stages and its gradients' names, symbols and formulas."""
+
+    stages: tuple[BackwardStage, ...]
+    quantities: Mapping[str, Quantity]
+
+    @property
+    def stage_by_name(self) -> dict[str, BackwardStage]:
+        return {stage.name: stage for stage in self.stages}
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages)
 
 
 class GradTopic(NamedTuple):

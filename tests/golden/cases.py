@@ -201,8 +201,8 @@ CASES: list[Case] = [
          "--preact-clip", "1"),
     case("grad-gru-reset-before-bptt-json", "grad", "--variant", "gru", "--gru-reset-before", "--xs", XS4,
          "--hidden-size", "2", "--weights", "random", "--json", stdout="json"),
-    case("grad-relu-gates", "grad", "--preset", "concat-not-sum", "--cell-activation", "relu", "--stage",
-         "gates"),
+    case("grad-relu-candidate", "grad", "--preset", "concat-not-sum", "--cell-activation", "relu", "--stage",
+         "candidate"),
     # --- weights inspect and convert -------------------------------------------------------------------------
     case("weights-inspect-npz", "weights", "inspect", "w-lstm.npz", needs=("w-lstm.npz",)),
     case("weights-inspect-gru", "weights", "inspect", "w-gru.json", needs=("w-gru.json",)),
