@@ -1,8 +1,9 @@
-"""Shared fixtures: the CLI run in-process (Typer's CliRunner) and as a real subprocess."""
+"""Shared fixtures: the CLI run in-process (Typer's CliRunner) and as a real subprocess; headless Chromium."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,12 @@ from hypothesis import settings
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
+
+CHROMIUM_MISSING = "Chromium not found on PATH: install it (Debian: apt-get install chromium) to run the browser tests"
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)  # fmt: skip
 
 # The fuzz tests draw the same examples on every run, so CI passes or fails on the code, not on luck.
 # `python -m pytest --hypothesis-profile explore tests/test_fuzz_readers.py` draws new ones.
@@ -49,3 +56,30 @@ def run_cli():
         )
 
     return run
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Open a page in headless Chromium: `chromium(page, "--dump-dom")` -> CompletedProcess.
+
+    A test that uses it is marked `browser` (`-m browser` selects them) and is skipped where Chromium is not
+    on PATH, so the suite runs on a machine without it; .ci/run installs it and checks that skip.
+    """
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip(CHROMIUM_MISSING)
+    profile = tmp_path / "chromium-profile"
+
+    def run(page: Path, *options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    return run
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

@@ -326,17 +326,21 @@ def test_diagram_and_step_diagram_commands_take_every_variant(cli):
     assert bad.exit_code == 2 and "Stages: reset, update, new, hidden" in bad.output
 
 
-@pytest.mark.parametrize("suffix", [".txt", ".svg", ".html"])
-def test_export_of_a_variant_diagram(cli, tmp_path, suffix):
-    from test_export import chromium  # the same headless Chromium check as the plain figure's
-
+def export_gru_diagram(cli, tmp_path, suffix):
     path = tmp_path / f"gru{suffix}"
     result = cli("diagram", "--preset", "seed-question", "--variant", "gru", "--stage", "reset", "--export", str(path))
     assert result.exit_code == 0, result.output
-    text = path.read_text(encoding="utf-8")
-    if suffix == ".txt":
-        assert text == result.output
-        return
-    dom = chromium(tmp_path, path, "--dump-dom")
+    return result, path, path.read_text(encoding="utf-8")
+
+
+def test_text_export_of_a_variant_diagram(cli, tmp_path):
+    result, _, text = export_gru_diagram(cli, tmp_path, ".txt")
+    assert text == result.output
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".html"])
+def test_export_of_a_variant_diagram(cli, tmp_path, chromium, suffix):
+    _, path, _ = export_gru_diagram(cli, tmp_path, suffix)  # opened in Chromium as the plain figure's is
+    dom = chromium(path, "--dump-dom")
     assert dom.returncode == 0 and "parsererror" not in dom.stdout
     assert "GRU" in dom.stdout and "[1−]" in dom.stdout and "━" in dom.stdout  # the highlight made it into the page

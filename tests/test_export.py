@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
 import pytest
-
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)  # fmt: skip
 
 # Each command with the arguments that make it print something worth keeping.
 COMMANDS = {
@@ -21,16 +14,6 @@ COMMANDS = {
     "explain": ("explain", "forget"),
     "diagram": ("diagram", "--preset", "seed-question", "--stage", "cell"),
 }
-
-
-def chromium(tmp_path: Path, page: Path, *options: str) -> subprocess.CompletedProcess:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is part of the test setup (.ci/run installs it)"
-    profile = tmp_path / "chromium-profile"
-    return subprocess.run(
-        [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *options, page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
 
 
 def png_summary(path: Path) -> tuple[int, int, int]:
@@ -90,27 +73,27 @@ def test_svg_and_html_keep_the_colours(cli, tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".svg", ".html"])
-def test_chromium_renders_the_export_without_errors(cli, tmp_path, suffix):
+def test_chromium_renders_the_export_without_errors(cli, tmp_path, chromium, suffix):
     _, page = export(cli, tmp_path, "step", suffix, *COMMANDS["step"])
-    dom = chromium(tmp_path, page, "--dump-dom")
+    dom = chromium(page, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "parsererror" not in dom.stdout  # Chromium's XML error page
     assert ("<svg" if suffix == ".svg" else "<pre") in dom.stdout
     assert "Forget" in dom.stdout and "0.4750" in dom.stdout  # the content made it into the document
     shot = tmp_path / "shot.png"
-    picture = chromium(tmp_path, page, f"--screenshot={shot}", "--window-size=1000,800", "--hide-scrollbars")
+    picture = chromium(page, f"--screenshot={shot}", "--window-size=1000,800", "--hide-scrollbars")
     assert picture.returncode == 0 and shot.exists(), picture.stderr[-2000:]
     width, height, distinct = png_summary(shot)
     assert (width, height) == (1000, 800) and distinct > 50  # drawn, not a blank page
     assert "Uncaught" not in dom.stderr + picture.stderr
 
 
-def test_chromium_check_does_catch_a_broken_svg(cli, tmp_path):
+def test_chromium_check_does_catch_a_broken_svg(cli, tmp_path, chromium):
     """The control for the test above: a truncated SVG must show Chromium's parse error."""
     _, page = export(cli, tmp_path, "diagram", ".svg", *COMMANDS["diagram"])
     broken = tmp_path / "broken.svg"
     broken.write_text(page.read_text(encoding="utf-8")[:3000], encoding="utf-8")
-    assert "parsererror" in chromium(tmp_path, broken, "--dump-dom").stdout
+    assert "parsererror" in chromium(broken, "--dump-dom").stdout
 
 
 def test_export_errors(cli, tmp_path):
