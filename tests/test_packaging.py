@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import venv
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -25,11 +27,21 @@ def test_wheel_ships_presets_and_runs_from_elsewhere(tmp_path):
     for preset in ("seed-question", "long-memory", "forget-everything", "concat-not-sum"):
         assert f"lstm_trace/presets/{preset}.json" in names
 
-    # A venv that sees the machine's numpy/typer/rich but not this checkout.
+    # A venv that sees this run's numpy/typer/rich but not this checkout. (system_site_packages=True would show
+    # the base interpreter's packages, which are not this run's when the tests run in a venv.) The .pth file
+    # lists this run's site-packages as plain paths: their own .pth files, such as an editable install of this
+    # checkout, are not read, and they come after the venv's own site-packages, which hold the wheel.
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index", wheel],
+        check=True, timeout=300,
+    )  # fmt: skip
+    paths = [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    venv_site = Path(subprocess.run(paths, capture_output=True, text=True, check=True).stdout.strip())
+    ours = site.getsitepackages() + ([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])
+    (venv_site / "this-run-site-packages.pth").write_text("\n".join(ours) + "\n", encoding="utf-8")
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run(
         [python, "-m", "lstm_trace", "step", "--preset", "seed-question", "--stage", "forget", "--precision", "8"],
