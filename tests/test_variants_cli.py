@@ -11,7 +11,7 @@ from framework_models import one_line
 from lstm_trace.stages import layout_for
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.variants.pages import PAGES
+from lstm_trace.stages.pages import PAGES
 from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 
 X, H = "--x=0.5,-1,2", "--h=0.1,-0.2,0.3,0.4"
@@ -184,7 +184,9 @@ def test_each_variant_has_an_explain_page(cli, variant):
     for stage in layout_for(CellOptions(variant=variant)).stages:
         assert stage.equation in result.output
     assert "Worked example: The seed question" in result.output
-    assert "Unit 1:" in result.output  # the first unit with h_(t-1) ≠ 0: the seed question's h_(t-1)[0] is 0
+    # unit 0, unless a term the cell adds is zero there: the GRU resets h_(t-1), and the seed question's
+    # h_(t-1)[0] is 0, so its example is unit 1; cifg adds no such term, and the peephole's C_(t-1) is zero everywhere
+    assert f"Unit {1 if variant == 'gru' else 0}:" in result.output
     assert "plain LSTM  hₜ = [-0.0225, 0.2957, 0.0594, -0.0119, 0.2561]" in result.output  # the same worked example
     assert cli("explain", "variant", "--variant", variant).output == result.output
 
@@ -196,8 +198,8 @@ def test_option_pages_and_the_difference_between_the_clips(cli):
         assert PAGES[key].title in out
     assert "Not --preact-clip: that one clips the gates'" in out and "Not --cell-clip: that one clips Cₜ" in out
     assert "fₜ = hardσ(clip(W_f·z + b_f + 1, ±2))" in out
-    # unit 1: W_f·z = h[1] + x[1] = 0.8, b_f = 0, B = 1: hardσ(1.8) = 0.2·1.8 + 0.5 = 0.86
-    assert "fₜ[1] = hardσ(0.8000 + 0.0000 + 1.0000) = hardσ(clip(1.8000, ±2)) = hardσ(1.8000) = 0.8600" in out
+    # unit 0: W_f·z = h[0] + x[0] = -0.1, b_f = 0, B = 1: hardσ(0.9) = 0.2·0.9 + 0.5 = 0.68
+    assert "fₜ[0] = hardσ(-0.1000 + 0.0000 + 1.0000) = hardσ(clip(0.9000, ±2)) = hardσ(0.9000) = 0.6800" in out
 
 
 def test_explain_one_stage_of_a_variant(cli):

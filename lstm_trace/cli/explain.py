@@ -6,9 +6,8 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
-from ..stages import GATE_BY_NAME, GRAD_TOPICS, STAGE_BY_NAME, STAGE_NAMES, STAGES, layout_for
+from ..stages import GRAD_TOPICS, STAGE_NAMES, layout_for
 from ..tracer import StepInputs, trace_step
-from ..weights import presets
 from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
@@ -79,44 +78,26 @@ def explain(
         from .explain_grad import explain_backward
 
         views = explain_backward(stage, inputs, options)
-    elif inputs.cell.is_plain and stage != "variant":
-        views = _explain_plain(stage, inputs, seed, dtype, options)
     else:
-        views = _explain_variant(stage, inputs, options)
+        views = _explain(stage, inputs, seed, options)
     print_views(console, views)
     save_export(console, export)
 
 
-def _explain_plain(stage: str, inputs: StepInputs, seed: int, dtype: str, options) -> list:
-    from ..render.explain import explain_view
-    from ..worked import contrast, unit_sum
-
-    trace = trace_step(inputs)
-    step = trace.steps[0]
-    shown = STAGES if stage == "all" else (STAGE_BY_NAME[stage],)
-    versus = contrast(step, presets.random(trace.hidden_size, trace.input_size, seed).astype(dtype))
-    views = []
-    for each in shown:
-        unit = unit_sum(inputs.weights, step, each.name) if each.name in GATE_BY_NAME else None
-        views += explain_view(each, trace, unit, versus, options)
-    return views
-
-
-def _explain_variant(stage: str, inputs: StepInputs, options) -> list:
-    """The variant's page (stage `all` or `variant`), then its stages (`all` or one)."""
-    from ..render.variant_explain import variant_page, variant_stage_view
-    from ..variants.pages import pages_for
-    from ..variants.worked import plain_comparison, projection_sum, worked_unit
+def _explain(stage: str, inputs: StepInputs, seed: int, options) -> list:
+    """The cell's page (for `variant`, and for `all` when the cell has options), then its stages (`all` or one)."""
+    from ..examples import worked_example
+    from ..render.explain import cell_page, explain_view
+    from ..render.step import names_the_cell
+    from ..stages.pages import pages_for
 
     trace = trace_step(inputs)
     layout = layout_for(inputs.cell)
-    unit = worked_unit(trace.steps[0])
-    projection = None if inputs.cell.variant == "gru" else projection_sum(inputs.weights, trace.steps[0], unit)
+    worked = worked_example(inputs, trace.steps[0], seed)
     views = []
-    if stage in ("all", "variant"):
-        comparison = None if inputs.cell.is_plain else plain_comparison(inputs)
-        views += variant_page(trace, layout, pages_for(inputs.cell), comparison, projection, options, unit)
+    if stage == "variant" or (stage == "all" and names_the_cell(trace)):
+        views += cell_page(trace, layout, pages_for(inputs.cell), worked, options)
     if stage != "variant":
         for each in layout.stages if stage == "all" else (layout.stage_by_name[stage],):
-            views += variant_stage_view(each, trace, layout, projection, options, unit)
+            views += explain_view(each, trace, layout, worked, options)
     return views

@@ -6,7 +6,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from ..render.tables import TableOptions
-from ..stages import GATE_BY_NAME, layout_for
+from ..stages import layout_for
 from ..traces import Trace
 from ..tracer import StepInputs
 from ..walk import Kind, Screen, Walk, command_for
@@ -24,7 +24,7 @@ class WalkSession:
         self.layout = layout_for(trace.cell)  # the stages, symbols and equations of the trace's cell
         self.last_screen: list[RenderableType] = []  # the last full screen drawn: what --export saves
         self.clears = False
-        self._contrast = None
+        self._worked = None
 
     def run(self, keys: KeySource, start: int = 0) -> int:
         """0 when the walk ends (finished, q or end of input); 130 on Ctrl-C. The terminal is restored either way."""
@@ -76,25 +76,11 @@ class WalkSession:
 
     def _explanation(self, stage: str) -> list[RenderableType]:
         """What `lstm-trace explain STAGE` shows, with this walk's numbers."""
-        if not self.trace.cell.is_plain:
-            return self._variant_explanation(stage)
+        from ..examples import worked_example
         from ..render.explain import explain_view
-        from ..weights import presets
-        from ..worked import contrast, unit_sum
 
-        weights = self.inputs.weights
-        if self._contrast is None:
-            random = presets.random(weights.hidden_size, weights.input_size, self.seed).astype(str(weights.dtype))
-            self._contrast = contrast(self.step, random)
-        unit = unit_sum(weights, self.step, stage) if stage in GATE_BY_NAME else None
-        return explain_view(self.layout.stage_by_name[stage], self.trace, unit, self._contrast, self.options)
+        if self._worked is None:
+            self._worked = worked_example(self.inputs, self.step, self.seed)
+        return explain_view(self.layout.stage_by_name[stage], self.trace, self.layout, self._worked, self.options)
 
-    def _variant_explanation(self, stage: str) -> list[RenderableType]:
-        """What `lstm-trace explain STAGE --variant ...` shows: the variant's stage page, with this walk's numbers."""
-        from ..render.variant_explain import variant_stage_view
-        from ..variants.worked import projection_sum, worked_unit
-
-        unit = worked_unit(self.step)
-        projection = None if self.trace.variant == "gru" else projection_sum(self.inputs.weights, self.step, unit)
-        return variant_stage_view(self.layout.stage_by_name[stage], self.trace, self.layout, projection, self.options, unit)
 

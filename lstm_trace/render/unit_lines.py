@@ -1,7 +1,7 @@
-"""Unit 0 of a variant's stage written out with its numbers: `fₜ[0] = σ(-0.1000 + 0.0000 + 1.0000) = ...`.
+"""One unit of a stage written out with its numbers: `fₜ[0] = σ(-0.1000 + 0.0000 + 1.0000) = ...`.
 
 Every symbol comes from the cell's layout; every number from the trace (and,
-for the projection, from `variants.worked.ProjectionSum`). Nothing is computed.
+for the projection, from `examples.ProjectionSum`). Nothing is computed.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def unit_line(stage: Stage, step, layout: Layout, precision: int, projection=Non
     if name == "new" and layout.variant == "gru":
         line = _new_state(step, q, j, n)
     elif name in layout.gates and f"{name}.preact" in q:
-        line = _gate(name, step, q, j, n)
+        line = gate_line(name, step, q, j, precision)
     elif name == "input":  # cifg
         line = f"iₜ[{j}] = 1 − fₜ[{j}] = 1 − {n(step.forget.act[j])} = {n(step.input.act[j])}"
     elif name == "cell":
@@ -46,7 +46,9 @@ def unit_line(stage: Stage, step, layout: Layout, precision: int, projection=Non
     return Text(f"Unit {j}: {line}\n", style="bold")
 
 
-def _gate(name: str, step, q, j: int, n) -> str:
+def gate_line(name: str, step, q, j: int, precision: int) -> str:
+    """`fₜ[j] = σ(W_f·z + p_f ⊙ Cₜ₋₁ + b_f + B) = σ(preact) = fₜ[j]`, with this unit's numbers."""
+    n = lambda value: format_number(float(value), precision)  # noqa: E731
     gate = step.gate(name)
     act = q[f"{name}.act"].formula.replace("(…)", "")
     terms = [n(getattr(gate, part)[j]) for part in _GATE_TERMS if getattr(gate, part, None) is not None]
