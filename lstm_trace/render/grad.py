@@ -20,7 +20,7 @@ from ..traces import StepTrace, Trace
 from .columns import ColumnTable
 from .numbers import format_number, format_vector, gate_bar, style_for
 from .step import names_the_cell, weights_summary
-from .tables import TableOptions, _elided, _row_plan
+from .tables import TableOptions, elided, row_plan
 
 # The carousel's table draws fₜ as a bar: near 1, the gradient passes.
 BARRED = {"carousel": "forget.act"}
@@ -89,7 +89,7 @@ def units_grad_table(stage: BackwardStage, step: StepTrace, options: TableOption
         table.add_column(_header(quantity(step, name)), justify="right")
         if name == barred:
             table.add_column("0 ┄ 1", justify="left")
-    for row in _row_plan(step.hidden_size, options.max_rows):
+    for row in row_plan(step.hidden_size, options.max_rows):
         cells: list[Text] = [Text("⋮" if row is None else str(row))]
         for name in columns:
             values = value_of(step, name)
@@ -101,7 +101,7 @@ def units_grad_table(stage: BackwardStage, step: StepTrace, options: TableOption
             if name == barred:
                 cells.append(Text("" if value is None else gate_bar(value), style=style_for(value or 0.0, "gate")))
         table.add_row(*cells)
-    if _elided(step.hidden_size, options.max_rows):
+    if elided(step.hidden_size, options.max_rows):
         _summary_rows(table, [value_of(step, name) for name in columns], columns, barred, options.precision)
     return table
 
@@ -115,7 +115,7 @@ def concat_grad_table(stage: BackwardStage, step: StepTrace, options: TableOptio
     table.add_column("goes to", justify="left")
     for name in columns:
         table.add_column(_header(quantity(step, name)), justify="right")
-    for row in _row_plan(H + step.input_size, options.max_rows, anchors=(H - 1, H)):
+    for row in row_plan(H + step.input_size, options.max_rows, anchors=(H - 1, H)):
         if row is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(len(columns) + 2)))
             continue
@@ -133,7 +133,7 @@ def weight_matrix_view(step: StepTrace, gate_name: str, options: TableOptions) -
     table.add_column("unit", justify="right", style="dim")
     for k in range(d_W.shape[1]):
         table.add_column(f"hₜ₋₁[{k}]" if k < P else f"xₜ[{k - P}]", justify="right")
-    for row in _row_plan(H, options.max_rows):
+    for row in row_plan(H, options.max_rows):
         if row is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(d_W.shape[1] + 1)))
             continue

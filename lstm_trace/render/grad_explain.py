@@ -22,7 +22,7 @@ from .columns import ColumnTable
 from .grad import backward_stage_view, backward_views
 from .numbers import format_number, style_for
 from .step import weights_summary
-from .tables import TableOptions, _row_plan
+from .tables import TableOptions, row_plan
 
 
 def grad_explain_view(topic_name: str, trace: Trace, loss: str, outlook: CarouselOutlook, options: TableOptions) -> list[RenderableType]:
@@ -91,7 +91,7 @@ def _unit_chain(text: Text, step: StepTrace, p: int) -> None:
 
 def _carousel_units(text: Text, step: StepTrace, p: int) -> None:
     b = step.backward
-    for row in _row_plan(step.hidden_size, 4):
+    for row in row_plan(step.hidden_size, 4):
         if row is None:
             text.append("  ⋮\n")
             continue
@@ -110,7 +110,7 @@ def _outlook_table(outlook: CarouselOutlook, options: TableOptions) -> ColumnTab
         table.add_column(f"kept after\n{k} steps", justify="right")
     table.add_column("halves\nafter", justify="right")
     p = options.precision
-    for row in _row_plan(outlook.forget.shape[0], options.max_rows):
+    for row in row_plan(outlook.forget.shape[0], options.max_rows):
         if row is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(len(outlook.horizons) + 2)))
             continue

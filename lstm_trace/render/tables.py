@@ -48,7 +48,7 @@ def units_table(stage: Stage, step: StepTrace, options: TableOptions, quantities
         table.add_column(_header(quantities[name]), justify="right")
         if name in barred:
             table.add_column("0 ┄ 1", justify="left")
-    for row in _row_plan(units, options.max_rows):
+    for row in row_plan(units, options.max_rows):
         cells: list[Text] = [Text("⋮" if row is None else str(row))]
         for name in columns:
             quantity = quantities[name]
@@ -60,7 +60,7 @@ def units_table(stage: Stage, step: StepTrace, options: TableOptions, quantities
             if name in barred:
                 cells.append(Text("" if row is None else gate_bar(value), style=style_for(value, "gate")))
         table.add_row(*cells)
-    if _elided(units, options.max_rows):
+    if elided(units, options.max_rows):
         _add_summary(table, columns, barred, step, options.precision)
     return table
 
@@ -73,7 +73,7 @@ def concat_table(step: StepTrace, options: TableOptions, quantities=QUANTITIES) 
     table.add_column("k", justify="right", style="dim")
     table.add_column("comes from", justify="left")
     table.add_column(_header(quantities["concat"]), justify="right")
-    for row in _row_plan(H + step.input_size, options.max_rows, anchors=(H - 1, H)):
+    for row in row_plan(H + step.input_size, options.max_rows, anchors=(H - 1, H)):
         if row is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(3)))
             continue
@@ -93,14 +93,14 @@ def _header(quantity: Quantity) -> Text:
     return Text(f"{quantity.symbol}\n{quantity.formula}" if quantity.formula else quantity.symbol)
 
 
-def _elided(n: int, max_rows: int | None) -> bool:
+def elided(n: int, max_rows: int | None) -> bool:
     return max_rows is not None and n > max_rows
 
 
-def _row_plan(n: int, max_rows: int | None, anchors: Sequence[int] = ()) -> list[int | None]:
+def row_plan(n: int, max_rows: int | None, anchors: Sequence[int] = ()) -> list[int | None]:
     """Which rows to show: all of them, or the first and last few (and rows around
     `anchors`) with None standing for each elided run."""
-    if not _elided(n, max_rows):
+    if not elided(n, max_rows):
         return list(range(n))
     tail = max(2, max_rows // 4)
     keep = set(range(max_rows - tail - 3 * len(anchors))) | set(range(n - tail, n))

@@ -13,7 +13,7 @@ from ..grad_tracer import GradThroughTime
 from .columns import ColumnTable
 from .numbers import format_number
 from .step import weights_summary
-from .tables import TableOptions, _row_plan
+from .tables import TableOptions, row_plan
 
 BAR_WIDTH = 10
 
@@ -55,7 +55,7 @@ def norms_table(result: GradThroughTime, options: TableOptions) -> ColumnTable:
         table.add_column(title, justify="right")
         table.add_column("█ = 10×", justify="left")
     T = result.steps
-    for position in _row_plan(T + 1, options.max_rows):
+    for position in row_plan(T + 1, options.max_rows):
         if position is None:
             table.add_row(*(Text("⋮", style="dim") for _ in range(2 * len(series) + 1)))
             continue
