@@ -24,6 +24,8 @@ def test_wheel_ships_presets_and_runs_from_elsewhere(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for preset in ("seed-question", "long-memory", "forget-everything", "concat-not-sum"):
         assert f"lstm_trace/presets/{preset}.json" in names
+    for schema in ("trace", "stage"):  # the JSON contract's schemas (tests/test_json_schema.py)
+        assert f"lstm_trace/schema/{schema}.schema.json" in names
 
     # A venv that sees the machine's numpy/typer/rich but not this checkout.
     env_dir = tmp_path / "venv"
