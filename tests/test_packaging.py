@@ -26,6 +26,8 @@ def test_wheel_ships_presets_and_runs_from_elsewhere(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for preset in ("seed-question", "long-memory", "forget-everything", "concat-not-sum"):
         assert f"lstm_trace/presets/{preset}.json" in names
+    for schema in ("trace", "stage"):  # the JSON contract's schemas (tests/test_json_schema.py)
+        assert f"lstm_trace/schema/{schema}.schema.json" in names
 
     # A venv that sees this run's numpy/typer/rich but not this checkout. (system_site_packages=True would show
     # the base interpreter's packages, which are not this run's when the tests run in a venv.) The .pth file
