@@ -83,3 +83,17 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "chromium" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+
+
+# Imported by the tests that use them, never while collecting (tests/frameworks.py); test_collection.py checks.
+FRAMEWORKS = ("torch", "keras", "onnx", "onnxruntime", "h5py", "safetensors")
+IMPORTED_WHILE_COLLECTING = pytest.StashKey[list]()
+
+
+def pytest_collection_finish(session):
+    session.config.stash[IMPORTED_WHILE_COLLECTING] = [name for name in FRAMEWORKS if name in sys.modules]
+
+
+@pytest.fixture
+def frameworks_imported_while_collecting(pytestconfig) -> list[str]:
+    return pytestconfig.stash[IMPORTED_WHILE_COLLECTING]
