@@ -27,6 +27,14 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile("deterministic")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which turns -n into workers
+def pytest_cmdline_main(config):
+    """`python -m pytest` runs on every core, as with -n auto; -n N, -n 0 and -p no:xdist still decide."""
+    if config.pluginmanager.hasplugin("xdist") and config.option.numprocesses is None:
+        if not hasattr(config, "workerinput"):  # a worker runs its share in its own process
+            config.option.numprocesses = "auto"
+
+
 @pytest.fixture
 def cli():
     """Invoke the app in-process: `cli("step", "--preset", "seed-question")` -> Result."""
