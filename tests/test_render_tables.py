@@ -11,7 +11,7 @@ from rich.text import Text
 from lstm_trace.render.columns import ColumnTable
 from lstm_trace.render.numbers import format_number, gate_bar
 from lstm_trace.render.step import step_view
-from lstm_trace.render.tables import TableOptions, _row_plan
+from lstm_trace.render.tables import TableOptions, row_plan
 from lstm_trace.tracer import resolve_inputs, trace_step
 
 
@@ -43,11 +43,11 @@ def test_narrow_terminal_continues_columns_below_without_cutting():
 
 
 def test_row_plan_keeps_head_tail_and_anchors():
-    plan = _row_plan(1000, 20, anchors=(499, 500))
+    plan = row_plan(1000, 20, anchors=(499, 500))
     shown = [row for row in plan if row is not None]
     assert len(plan) <= 24 and 0 in shown and 999 in shown and {498, 499, 500, 501} <= set(shown)
     assert plan.count(None) == 2
-    assert _row_plan(5, 20) == [0, 1, 2, 3, 4]
+    assert row_plan(5, 20) == [0, 1, 2, 3, 4]
 
 
 def test_large_hidden_size_summary_rows_cover_every_unit():
