@@ -38,10 +38,10 @@ class SequenceRequest:
     """The options of `run`, as typed (vectors and files not yet read)."""
 
     xs: np.ndarray  # (T, I), or (T, B, I) / (B, T, I) from a .npy
-    h: str | None = None
-    c: str | None = None
+    h: str | np.ndarray | None = None  # text as typed, or an array (lstm_trace.run)
+    c: str | np.ndarray | None = None
     preset: str | None = None
-    weights: str | None = None
+    weights: str | None = None  # a preset name, a file, or a WeightsFile of cells already read (lstm_trace.run)
     seed: int = 0
     hidden_size: int | None = None
     dtype: str = "float64"
@@ -151,7 +151,7 @@ def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_si
             size = request.hidden_size if cell.proj_size is not None else hidden_size  # h has P entries, not H
             weights = preset_weights(cell, spec, size, input_size, request.seed)
         return {(0, "forward"): weights}, dict(weights.provenance), False, cell
-    found = read_weight_cells(Path(spec))
+    found = read_weight_cells(Path(spec)) if isinstance(spec, (str, Path)) else spec  # a WeightsFile from Python
     picked = request.layer is not None or request.direction is not None
     if picked or len(found.cells) == 1:
         key = select_key(found, request.layer, request.direction)
@@ -175,7 +175,9 @@ def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_si
 
 def parse_state(text: str, option: str) -> np.ndarray:
     """An initial state: a vector typed or read like --h of `step`, or a .npy of (cells, H) or
-    (cells, B, H) as torch.nn.LSTM takes h_0 and c_0."""
+    (cells, B, H) as torch.nn.LSTM takes h_0 and c_0. An array (from `lstm_trace.run`) is taken as it is."""
+    if isinstance(text, np.ndarray):
+        return text
     stripped = text.strip()
     if not (stripped.startswith("@") and stripped.lower().endswith(".npy")):
         return parse_vector(text, option)
