@@ -58,7 +58,7 @@ _LAZY = {
     "grad": ("api", "grad"),
     "SequenceRun": ("api", "SequenceRun"),
     "SequenceTrace": ("sequence_trace", "SequenceTrace"),
-    "GRUWeights": ("weights.gru", "GRUWeights"),
+    "GRUWeights": ("weights.gru_weights", "GRUWeights"),
     "trace_to_json": ("trace_json", "dumps"),
     "trace_from_json": ("trace_json", "loads"),
     "read_trace": ("trace_json", "read_trace"),

@@ -25,7 +25,7 @@ from .stack import CellKey, open_stream, pytorch_layout
 from .traces import Trace
 from .tracer import resolve_inputs, trace_step
 from .weights import LayerSelection, LSTMWeights, WeightsFile
-from .weights.gru import GRUWeights
+from .weights.gru_weights import GRUWeights
 
 __all__ = ["SequenceRun", "grad", "run", "step"]
 

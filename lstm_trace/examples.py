@@ -21,7 +21,7 @@ from .stages import GATES
 from .traces import StepTrace
 from .tracer import StepInputs
 from .weights import LSTMWeights, presets
-from .weights.variant_presets import lstm_preset
+from .weights.presets import lstm_preset
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import UsageError, shape_text
-from .weights.model import LSTMWeights
+from .weights.lstm_weights import LSTMWeights
 
 # The block order: the three sigmoids side by side, then tanh; input before forget so that
 # [i ; f] lines up with [C̃ ; C_{t-1}] and one product gives [write ; keep] (see _run_states).

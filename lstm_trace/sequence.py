@@ -29,7 +29,7 @@ import numpy as np
 from .packed_cell import PackedCell, check_sequence, input_projection, pack
 from .sequence_trace import SequenceTrace
 from .trace_buffers import TraceBuffers, block_steps_for, chunk_steps_for
-from .weights.model import LSTMWeights
+from .weights.lstm_weights import LSTMWeights
 
 __all__ = ["CellRun", "PackedCell", "chunk_steps_for", "pack", "run_cell", "trace_cell", "trace_cell_chunks"]
 

@@ -21,7 +21,7 @@ from .tracer import MAX_SIZE, check_hidden_size, check_preset_size
 from .cells.options import PLAIN, CellOptions
 from .vectors import parse_vector
 from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
-from .weights.cells import select_key
+from .weights.layers import select_key
 
 
 @dataclass(frozen=True)

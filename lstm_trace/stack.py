@@ -17,7 +17,7 @@ import numpy as np
 from .errors import DataError, UsageError, shape_text
 from .sequence import run_cell, trace_cell, trace_cell_chunks
 from .sequence_trace import DIRECTIONS, SequenceTrace
-from .weights.model import LSTMWeights
+from .weights.lstm_weights import LSTMWeights
 
 CellKey = tuple[int, str]  # (layer, "forward" | "reverse")
 

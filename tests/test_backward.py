@@ -18,7 +18,7 @@ from lstm_trace.cells import CellOptions
 from lstm_trace.cells.activations import hard_sigmoid_slope, relu_slope, softsign_slope
 from lstm_trace.cells.step import cell_backward, cell_step
 from lstm_trace.stages import backward_layout
-from lstm_trace.weights.variant_presets import lstm_preset
+from lstm_trace.weights.presets import lstm_preset
 from tests.torch_backward import (
     GATES, lstm_cell_module, lstm_cell_parameter_gradients, lstm_cell_through_time, rnn_cell_through_time,
     torch_lstm_through_time, torch_step_gradients,

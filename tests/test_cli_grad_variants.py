@@ -15,7 +15,7 @@ import pytest
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.cells.step import cell_backward
-from lstm_trace.weights.variant_presets import lstm_preset
+from lstm_trace.weights.presets import lstm_preset
 from tests.framework_models import one_line
 
 X = "0.5,-0.2,0.9"

@@ -9,7 +9,7 @@ import pytest
 
 from lstm_trace.cells.options import CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 from tests.framework_models import one_line
 

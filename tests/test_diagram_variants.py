@@ -22,8 +22,8 @@ from lstm_trace.traces import Trace
 from lstm_trace.tracer import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.weights.gru import GRUWeights
-from lstm_trace.weights.model import LSTMWeights
+from lstm_trace.weights.gru_weights import GRUWeights
+from lstm_trace.weights.lstm_weights import LSTMWeights
 
 HEAVY = set("━┃┏┓┗┛┣┫┳┻╋┿╂┝┥┰┸┯┷┠┨")
 RNG = np.random.default_rng(7)

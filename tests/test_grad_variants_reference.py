@@ -17,9 +17,9 @@ from lstm_trace.bptt import through_time
 from lstm_trace.cells.step import cell_backward
 from lstm_trace.cells.options import CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.weights.gru import GRUWeights
-from lstm_trace.weights.model import LSTMWeights
-from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+from lstm_trace.weights.gru_weights import GRUWeights
+from lstm_trace.weights.lstm_weights import LSTMWeights
+from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 from tests.torch_variant_cells import torch_sequence_reference, torch_step_reference
 

@@ -15,7 +15,7 @@ from lstm_trace.variants.sequence import run_stack, trace_variant_chunks
 from lstm_trace.variants.sequence_cells import cell_for_file
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells
-from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 from tests.framework_models import onnx_gru_model, onnx_lstm_model
 

@@ -16,8 +16,8 @@ from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.cells.activations import hard_sigmoid, relu, softsign
 from lstm_trace.weights import LSTMWeights
-from lstm_trace.weights.gru import GRUWeights
-from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+from lstm_trace.weights.gru_weights import GRUWeights
+from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 SIZES = [(3, 5), (6, 2), (1, 4), (9, 7)]  # (H, I), H ≠ I
 

@@ -12,7 +12,7 @@ from lstm_trace.stages import layout_for
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.stages.pages import PAGES
-from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 X, H = "--x=0.5,-1,2", "--h=0.1,-0.2,0.3,0.4"
 OPTION_CASES = [

@@ -14,7 +14,7 @@ from lstm_trace import DataError, UsageError, resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weights_file
-from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 onnx = LazyImport("onnx")
 torch = LazyImport("torch")

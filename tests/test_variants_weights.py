@@ -9,9 +9,9 @@ import pytest
 
 from lstm_trace import DataError, presets
 from lstm_trace.weights import read_weights_file
-from lstm_trace.weights.gru import GRUWeights
+from lstm_trace.weights.gru_weights import GRUWeights
 from lstm_trace.weights.native import write_json
-from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
+from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 
 def test_peepholes_and_projection_round_trip_through_npz_and_json(tmp_path):

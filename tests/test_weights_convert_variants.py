@@ -16,7 +16,7 @@ from frameworks import LazyImport
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells, read_weights_file
-from lstm_trace.weights.variant_presets import lstm_preset
+from lstm_trace.weights.presets import lstm_preset
 
 onnx = LazyImport("onnx")
 torch = LazyImport("torch")

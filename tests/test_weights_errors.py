@@ -321,7 +321,7 @@ def test_step_with_a_preset_loads_no_framework_module(run_cli, tmp_path):
         "try:\n    runpy.run_module('lstm_trace', run_name='__main__')\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'h5py', 'onnx', 'safetensors', 'keras')\n"
         "         or m.startswith(('lstm_trace.weights.pytorch', 'lstm_trace.weights.keras',\n"
-        "                          'lstm_trace.weights.onnx'))]\n"
+        "                          'lstm_trace.weights.onnx', 'lstm_trace.weights.safetensors'))]\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)

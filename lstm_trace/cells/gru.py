@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import UsageError, shape_text
 from ..traces import BackwardTrace, StepTrace
-from ..weights.gru import GRUWeights
+from ..weights.gru_weights import GRUWeights
 from .activations import CELL_ACTIVATIONS, CELL_SLOPES, GATE_ACTIVATIONS, GATE_SLOPES, Activation, block_backward, gate_local
 from .lstm import upstream
 from .options import GRU, CellOptions

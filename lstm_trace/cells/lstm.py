@@ -51,7 +51,7 @@ import numpy as np
 
 from ..errors import UsageError, shape_text
 from ..traces import BackwardTrace, StepTrace
-from ..weights.model import LSTMWeights
+from ..weights.lstm_weights import LSTMWeights
 from .activations import (
     CELL_ACTIVATIONS, CELL_SLOPES, GATE_ACTIVATIONS, GATE_SLOPES, Activation, block_backward, clip_pass, gate_local,
 )  # fmt: skip

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..errors import UsageError
 from ..traces import StepTrace
-from ..weights.gru import GRUWeights
-from ..weights.model import LSTMWeights
+from ..weights.gru_weights import GRUWeights
+from ..weights.lstm_weights import LSTMWeights
 from ..traces import BackwardTrace
 from .gru import gru_backward, gru_step
 from .lstm import lstm_backward, lstm_step

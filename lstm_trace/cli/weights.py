@@ -37,7 +37,7 @@ def inspect(
     from ..render.tables import TableOptions
     from ..render.weights_file import inspect_view
     from ..weights import read_weight_cells
-    from ..weights.cells import select_key
+    from ..weights.layers import select_key
 
     _check_readable_type(path)
     weights_file = read_weight_cells(path, allow_unsupported=True)
@@ -62,7 +62,7 @@ def convert(
     from ..weights import LayerSelection
     from ..weights.cell_options import options_text
     from ..weights.convert import convert_weights
-    from ..weights.gru import GRUWeights
+    from ..weights.gru_weights import GRUWeights
 
     if output.resolve() == path.resolve():
         raise UsageError(f"-o '{output}' is the file being converted; write to another file.")

@@ -11,8 +11,8 @@ from rich.text import Text
 
 from ..stages import GATES
 from ..weights.cell_options import cell_kind, implied_options, options_text
-from ..weights.cells import CellKey, WeightsFile
-from ..weights.gru import GRUWeights
+from ..weights.layers import CellKey, WeightsFile
+from ..weights.gru_weights import GRUWeights
 from .columns import ColumnTable
 from .numbers import format_number, style_for
 from .tables import TableOptions

@@ -15,8 +15,8 @@ from typing import Collection
 
 from ..errors import UsageError
 from ..weights.cell_options import OPTION_FLAGS, implied_options, options_text
-from ..weights.gru import GRUWeights
-from ..weights.model import LSTMWeights
+from ..weights.gru_weights import GRUWeights
+from ..weights.lstm_weights import LSTMWeights
 from ..cells.options import PLAIN, CellOptions
 
 FIELDS = tuple(f.name for f in fields(CellOptions))

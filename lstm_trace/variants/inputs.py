@@ -17,9 +17,9 @@ from ..errors import DataError, UsageError, shape_text
 from ..scenarios import Scenario, load_scenario
 from ..tracer import StepInputs, _check_size, check_hidden_size
 from ..weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, read_weights_file
-from ..weights.gru import GRUWeights
+from ..weights.gru_weights import GRUWeights
 from ..weights.native import weights_from_json_object
-from ..weights.variant_presets import gru_preset, lstm_preset
+from ..weights.presets import gru_preset, lstm_preset
 from ..cells.options import CellOptions
 from ..cells.step import check_weights_fit
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from ..errors import UsageError, shape_text
 from ..packed_cell import checked_inputs
-from ..weights.gru import GRUWeights
-from ..weights.model import LSTMWeights
+from ..weights.gru_weights import GRUWeights
+from ..weights.lstm_weights import LSTMWeights
 from ..cells.options import CellOptions
 from .sequence_trace import VariantSequenceTrace
 from ..cells.step import check_weights_fit

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..weights.gru import GRU_GATES, GRUWeights
+from ..weights.gru_weights import GRU_GATES, GRUWeights
 from ..cells.activations import CELL_ACTIVATIONS, GATE_ACTIVATIONS
 from ..cells.options import CellOptions
 from .sequence_trace import stored_variant_quantities

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..weights.model import LSTMWeights
+from ..weights.lstm_weights import LSTMWeights
 from ..cells.activations import CELL_ACTIVATIONS, GATE_ACTIVATIONS
 from ..cells.options import CellOptions
 from .sequence_trace import stored_variant_quantities

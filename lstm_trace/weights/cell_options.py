@@ -12,12 +12,10 @@ and `weights inspect` and `weights convert` report and carry it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
-from .model import LSTMWeights
-
-if TYPE_CHECKING:  # only named here: `step` with a preset never loads the GRU module
-    from .gru import GRUWeights
+from .gru_weights import GRUWeights
+from .lstm_weights import LSTMWeights
 
 CELL_OPTIONS_KEY = "cell_options"
 

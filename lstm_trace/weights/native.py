@@ -1,11 +1,11 @@
-"""The native weights format: W_f, W_i, W_c, W_o (H × (H+I)) and b_f, b_i, b_c, b_o (H,).
+"""The native weights format, read and written: W_f, W_i, W_c, W_o (H × (H+I)) and b_f, b_i, b_c, b_o (H,).
 
 `.npz` holds them as arrays; `.json` as an object of nested lists (an optional
 `"format": "lstm-trace-weights/1"` key is allowed). Columns of each W_g are
 [h_{t-1} | x_t]: the first H weigh the previous hidden state.
 
-The variants' keys are read too (p_f, p_i, p_o; W_hr; a GRU's W_r, W_z, W_n,
-b_r, b_z, b_in, b_hn, read as `GRUWeights`), and an optional `cell_options`
+Peepholes p_f, p_i, p_o and a projection W_hr are read too, and a GRU's W_r,
+W_z, W_n, b_r, b_z, b_in, b_hn as `GRUWeights`; an optional `cell_options`
 entry (a JSON object, or in .npz a string holding one) states the options of
 the cell the weights are for, e.g. {"variant": "cifg", "preact_clip": 2.0}; a
 .json file's top-level `"variant"` counts as one.
@@ -17,17 +17,18 @@ import json
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
+from ..cells.options import PLAIN, CellOptions
 from ..errors import DataError
 from .cell_options import CELL_OPTIONS_KEY, implied_options
-from .model import LSTMWeights
+from .gru_weights import GRUWeights, looks_like_gru
+from .layers import WeightsFile
+from .lstm_weights import LSTMWeights
 
-if TYPE_CHECKING:  # the GRU module is imported when a file holds one: `step` with a preset never needs it
-    from .gru import GRUWeights
-
+FRAMEWORK = "lstm-trace native"
 FORMAT = "lstm-trace-weights/1"
 
 # A damaged zip archive (.npz, .keras) fails in many ways: bad headers, an unknown zip version or compression
@@ -35,7 +36,13 @@ FORMAT = "lstm-trace-weights/1"
 DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error)
 
 
-def read_npz(path: Path) -> LSTMWeights:
+def read_cells(path: Path) -> WeightsFile:
+    """The one cell of a native file, as layer 0, forward."""
+    weights = read_json(path) if path.suffix.lower() == ".json" else read_npz(path)
+    return WeightsFile(path=str(path), framework=FRAMEWORK, cells={(0, "forward"): weights})
+
+
+def read_npz(path: Path) -> LSTMWeights | GRUWeights:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
@@ -44,7 +51,7 @@ def read_npz(path: Path) -> LSTMWeights:
     return weights_from_arrays(arrays, _provenance(path), f"weights file '{path}'")
 
 
-def read_json(path: Path) -> LSTMWeights:
+def read_json(path: Path) -> LSTMWeights | GRUWeights:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -52,7 +59,7 @@ def read_json(path: Path) -> LSTMWeights:
     return weights_from_json_object(content, f"weights file '{path}'", _provenance(path))
 
 
-def weights_from_json_object(content: object, origin: str, provenance: dict) -> LSTMWeights:
+def weights_from_json_object(content: object, origin: str, provenance: dict) -> LSTMWeights | GRUWeights:
     if not isinstance(content, dict):
         raise DataError(
             f"The {origin} must hold a JSON object with keys W_f, W_i, W_c, W_o, b_f, b_i, b_c, "
@@ -65,8 +72,6 @@ def weights_from_json_object(content: object, origin: str, provenance: dict) -> 
 
 def weights_from_arrays(arrays: Mapping[str, Any], provenance: dict, origin: str) -> LSTMWeights | GRUWeights:
     """LSTM or GRU weights by their keys, with the file's stated cell options in the provenance."""
-    from .gru import GRUWeights, looks_like_gru
-
     gru = looks_like_gru(arrays)
     stated = _stated_options(arrays, origin, gru)
     if stated:
@@ -76,8 +81,14 @@ def weights_from_arrays(arrays: Mapping[str, Any], provenance: dict, origin: str
     return LSTMWeights.from_arrays(arrays, provenance, origin)
 
 
-def write_npz(weights: LSTMWeights | GRUWeights, path: Path) -> None:
-    np.savez(path, **npz_arrays(weights))
+def write(weights: LSTMWeights | GRUWeights, bias_parts: Mapping | None, stream: BinaryIO) -> None:
+    """The canonical arrays as they are (float64), for `weights convert --to npz`: one bias per gate,
+    the sum of any two; and the cell's options (a GRU's, ONNX's clip, ...) as a `cell_options` entry."""
+    np.savez(stream, **npz_arrays(weights))
+
+
+def usage(weights: LSTMWeights | GRUWeights, file_name: str) -> str:
+    return f"lstm-trace step --weights {file_name} --x ... (H = {weights.hidden_size}, I = {weights.input_size})"
 
 
 def npz_arrays(weights: LSTMWeights | GRUWeights) -> dict[str, np.ndarray]:
@@ -100,8 +111,6 @@ def write_json(weights: LSTMWeights | GRUWeights) -> str:
 
 def _stated_options(arrays: Mapping[str, Any], origin: str, gru: bool) -> dict[str, Any]:
     """The non-default options of the file's `cell_options` (and a .json file's `"variant"`), checked."""
-    from ..cells.options import PLAIN, CellOptions
-
     raw = arrays.get(CELL_OPTIONS_KEY, {})
     if isinstance(raw, np.ndarray):  # .npz: a string holding a JSON object
         try:
@@ -124,7 +133,4 @@ def _stated_options(arrays: Mapping[str, Any], origin: str, gru: bool) -> dict[s
 
 
 def _provenance(path: Path) -> dict:
-    return {"source": str(path), "framework": "lstm-trace native", "format": path.suffix.lstrip(".")}
-
-
-READERS = {".npz": read_npz, ".json": read_json}
+    return {"source": str(path), "framework": FRAMEWORK, "format": path.suffix.lstrip(".")}

@@ -1,4 +1,4 @@
-"""What an ONNX LSTM or GRU node's attributes make it compute, as lstm-trace's cell options.
+"""What an ONNX LSTM or GRU node's attributes make it compute, as lstm-trace's cell options, and back.
 
 `clip` is --preact-clip; `activations` ([f, g, h] per direction for an LSTM, [f, g]
 for a GRU) are --gate-activation (f) and --cell-activation (g, and h, which must be
@@ -6,13 +6,13 @@ the same); `input_forget=1` is --variant cifg; a GRU's `linear_before_reset=0` (
 default) is --gru-reset-before. What lstm-trace has no equivalent for (another
 activation, HardSigmoid with other alpha and beta, g ≠ h, peepholes with
 input_forget) is said in a sentence, so the file is refused rather than computed
-wrongly.
+wrongly. `node_attributes` goes the other way, for a written node.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -20,6 +20,8 @@ from .onnx_node import attribute_text
 
 GATE_ACTIVATIONS = {"sigmoid": "sigmoid", "hardsigmoid": "hard_sigmoid"}
 CELL_ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "softsign": "softsign"}
+ACTIVATION_NAMES = {"sigmoid": "Sigmoid", "hard_sigmoid": "HardSigmoid", "tanh": "Tanh", "relu": "Relu",
+                    "softsign": "Softsign"}  # fmt: skip
 HARD_SIGMOID = {"activation_alpha": 0.2, "activation_beta": 0.5}  # lstm-trace's clip(0.2·x + 0.5, 0, 1)
 
 CIFG_MAPPING = (
@@ -54,6 +56,22 @@ def node_options(op: str, attributes: dict[str, Any], directions: int, has_peeph
         _set_all(found, "gru_reset_before", True,
                  "linear_before_reset = 0 -> --gru-reset-before: r ⊙ h_(t-1) is taken before R_h")  # fmt: skip
     return found
+
+
+def node_attributes(options: Mapping[str, Any], gru: bool) -> dict[str, Any]:
+    """The inverse of `node_options`: the attributes of a node that computes a cell with `options`."""
+    attributes: dict[str, Any] = {}
+    if "preact_clip" in options:
+        attributes["clip"] = float(options["preact_clip"])
+    if "gate_activation" in options or "cell_activation" in options:
+        gate = ACTIVATION_NAMES[options.get("gate_activation", "sigmoid")]
+        cell = ACTIVATION_NAMES[options.get("cell_activation", "tanh")]
+        attributes["activations"] = [gate, cell] if gru else [gate, cell, cell]  # f, g (, h)
+    if gru:
+        attributes["linear_before_reset"] = 0 if options.get("gru_reset_before") else 1
+    elif options.get("variant") == "cifg":
+        attributes["input_forget"] = 1
+    return attributes
 
 
 def _set_all(found: NodeOptions, option: str, value: Any, mapping: str) -> None:

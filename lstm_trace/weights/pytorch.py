@@ -1,9 +1,10 @@
-"""PyTorch .pt/.pth files: a state dict saved with `torch.save`, read without running any code.
+"""PyTorch .pt/.pth files: a state dict saved with `torch.save`, read without running any code, and written.
 
 `torch.load(..., weights_only=True)` unpickles tensors and plain containers only;
 a file that would build other objects or call functions is refused. Nested
 dicts (a checkpoint `{"model": state_dict, "epoch": 3}`) are flattened with
-dotted prefixes, so the LSTM is found wherever it sits.
+dotted prefixes, so the LSTM is found wherever it sits. The keys and their
+layout are `pytorch_layout`'s.
 """
 
 from __future__ import annotations
@@ -12,21 +13,35 @@ import pickle
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
 from ..errors import DataError
-from .cells import WeightsFile
-from .extras import import_optional
-from .pytorch_layout import cells_from_state_dict, found_keys
+from . import pytorch_layout
+from .gru_weights import GRUWeights
+from .layers import WeightsFile
+from .lstm_weights import LSTMWeights
+from .optional_packages import import_optional
 
 FRAMEWORK = "PyTorch"
 
 
-def read_pytorch_cells(path: Path) -> WeightsFile:
+def read_cells(path: Path) -> WeightsFile:
     arrays = _tensors_as_arrays(_load(path), path)
-    return cells_from_state_dict(arrays, str(path), FRAMEWORK)
+    return pytorch_layout.cells_from_state_dict(arrays, str(path), FRAMEWORK)
+
+
+def write(weights: LSTMWeights | GRUWeights, bias_parts: Mapping | None, stream: BinaryIO) -> None:
+    """One cell as the float32 state dict of a one-layer `nn.LSTM` (or `nn.GRU`)."""
+    torch = import_optional("torch", "writing PyTorch .pt files")
+    arrays = pytorch_layout.state_dict_arrays(weights, bias_parts)
+    tensors = {key: torch.from_numpy(np.ascontiguousarray(value, np.float32)) for key, value in arrays.items()}
+    torch.save(tensors, stream)
+
+
+def usage(weights: LSTMWeights | GRUWeights, file_name: str) -> str:
+    return pytorch_layout.usage(weights, f"torch.load({file_name!r}, weights_only=True)")
 
 
 def _load(path: Path) -> Any:
@@ -77,7 +92,7 @@ def _tensors_as_arrays(content: Any, path: Path) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     _flatten(content, "", arrays)
     if not arrays:
-        raise DataError(f"The PyTorch file '{path}' holds no tensors. Found keys: {found_keys(content)}.")
+        raise DataError(f"The PyTorch file '{path}' holds no tensors. Found keys: {pytorch_layout.found_keys(content)}.")
     return arrays
 
 

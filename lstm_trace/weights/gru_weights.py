@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .model import _numeric_array
+from .lstm_weights import numeric_array
 
 GRU_GATES = ("reset", "update", "new")
 WEIGHT_KEYS = {"reset": "W_r", "update": "W_z", "new": "W_n"}
@@ -67,6 +67,33 @@ class GRUWeights:
         arrays[HIDDEN_BIAS_KEY] = self.b_hn
         return arrays
 
+    def recurrent_blocks(self) -> dict[str, np.ndarray]:
+        """Per block, the (H, H) part of W_g that multiplies h_{t-1}."""
+        return {name: W[:, : self.h_size] for name, W in self.W.items()}
+
+    def input_blocks(self) -> dict[str, np.ndarray]:
+        """Per block, the (H, I) part of W_g that multiplies x_t."""
+        return {name: W[:, self.h_size :] for name, W in self.W.items()}
+
+    @classmethod
+    def from_blocks(
+        cls,
+        recurrent: Mapping[str, np.ndarray],
+        inputs: Mapping[str, np.ndarray],
+        bias: Mapping[str, np.ndarray],
+        hidden_bias_new: np.ndarray,
+        provenance: Mapping[str, Any],
+        origin: str,
+    ) -> "GRUWeights":
+        """W_g = [recurrent block | input block] for reset, update and new, as `LSTMWeights.from_blocks`;
+        `bias` holds b_r, b_z and b_in, `hidden_bias_new` is b_hn."""
+        arrays: dict[str, np.ndarray] = {}
+        for gate in GRU_GATES:
+            arrays[WEIGHT_KEYS[gate]] = np.hstack([recurrent[gate], inputs[gate]])  # (H, H+I)
+            arrays[BIAS_KEYS[gate]] = bias[gate]
+        arrays[HIDDEN_BIAS_KEY] = hidden_bias_new
+        return cls.from_arrays(arrays, provenance, origin)
+
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, Any], provenance: Mapping[str, Any], origin: str) -> "GRUWeights":
         missing = [key for key in KEYS if key not in arrays]
@@ -75,7 +102,7 @@ class GRUWeights:
                 f"The {origin} lacks {', '.join(missing)}. A GRU needs W_r, W_z, W_n (each H × (H+I)) and "
                 f"b_r, b_z, b_in, b_hn (each H); found keys: {', '.join(sorted(map(str, arrays))) or 'none'}."
             )
-        numeric = {key: _numeric_array(arrays[key], key, origin) for key in KEYS}
+        numeric = {key: numeric_array(arrays[key], key, origin) for key in KEYS}
         first = numeric["W_r"]
         if first.ndim != 2 or first.shape[1] <= first.shape[0] or first.shape[0] == 0:
             raise DataError(

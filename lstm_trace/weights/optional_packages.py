@@ -1,4 +1,5 @@
-"""Importing an optional package only when its format is used, with an error that names the extra."""
+"""Optional packages (torch, h5py, onnx, safetensors), imported when their format is used,
+with an error that names the extra to install when one is missing."""
 
 from __future__ import annotations
 

@@ -1,28 +1,34 @@
-"""A weights file as a set of cells, and the choice of one cell by `--layer/--direction`.
+"""The layers and directions of a weights file, and the choice of one cell by `--layer/--direction`.
 
 A framework file can hold several LSTM (or GRU) cells: the layers of a stack, and a
 forward and a reverse cell per layer when it is bidirectional. `WeightsFile`
 keys each cell, already in the canonical layout, by (layer index from 0,
-"forward" | "reverse"); `select_cell` picks one and says what is there when the
-choice is missing or wrong.
+"forward" | "reverse"); `select_cell` picks the one a `LayerSelection` names and
+says what is there when the choice is missing or wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 import numpy as np
 
 from ..errors import DataError, UsageError
-from .model import LSTMWeights
-
-if TYPE_CHECKING:
-    from .gru import GRUWeights
+from .gru_weights import GRUWeights
+from .lstm_weights import LSTMWeights
 
 DIRECTIONS = ("forward", "reverse")
 
 CellKey = tuple[int, str]  # (layer index from 0, "forward" | "reverse")
+
+
+@dataclass(frozen=True)
+class LayerSelection:
+    """Which cell to take from a file that holds several (layers, directions)."""
+
+    layer: str | None = None
+    direction: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,20 @@
-"""Keras LSTM and GRU weights from `.keras` archives and `.weights.h5` files, read with h5py.
+"""Keras LSTM and GRU weights: `.keras` archives and `.weights.h5` files, read and written with h5py.
 
-A Keras LSTM cell has kernel (I × 4H), recurrent_kernel (H × 4H) and bias (4H,),
-columns stacked as i, f, c, o; z = x·kernel + h·recurrent_kernel + bias. A GRU
-cell has kernel (I × 3H), recurrent_kernel (H × 3H), columns z, r, h, and a bias
-(2 × 3H) = [input bias; recurrent bias] (reset_after=True, the default) or (3H,)
-(reset_after=False); `keras_gru` lays it out. Keras 3 stores them as datasets
-"0", "1", "2" of a `vars` group (Keras 2 as `kernel:0`, ...), at paths that
-depend on the model, so cells are found by their datasets' shapes rather than by
-guessing one fixed path. A `.keras` archive is a zip holding `model.weights.h5`,
-`config.json` and `metadata.json`; the config says the activations (which a bare
-`.weights.h5` does not store), the metadata the Keras version.
+A cell is a kernel (I × 4H), a recurrent_kernel (H × 4H) and a bias (a GRU's: 3H
+columns, and a bias of (2, 3H) or (3H,)); `keras_layout` lays them out. Keras 3
+stores them as datasets "0", "1", "2" of a `vars` group (Keras 2 as `kernel:0`,
+...), at paths that depend on the model, so cells are found by their datasets'
+shapes rather than by guessing one fixed path. A `.keras` archive is a zip
+holding `model.weights.h5`, `config.json` and `metadata.json`; the config says
+the activations (which a bare `.weights.h5` does not store, `keras_config`), the
+metadata the Keras version.
+
+A written `.weights.h5` is that of `keras.Sequential([keras.Input((T, I)),
+keras.layers.LSTM(H)])` (or `GRU(H)`): datasets "0", "1", "2" of
+`layers/<layer>/cell/vars`, the layer path being the snake_case class name, which
+is how `model.load_weights` matches them. It holds no config, so a cell
+activation other than tanh, or a GRU's reset_after=False, is said in the usage
+line that builds the layer.
 """
 
 from __future__ import annotations
@@ -20,33 +25,21 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .cell_options import CELL_OPTIONS_KEY
-from .cells import CellKey, WeightsFile
-from .extras import import_optional
-from .gru import GRUWeights
+from .cell_options import implied_options
+from .gru_weights import GRUWeights
 from .keras_config import config_options, recurrent_configs
-from .layouts import KERAS_ORDER, canonical_weights, mapping_text, split_blocks
-from .model import LSTMWeights
+from .keras_layout import FRAMEWORK, KerasCell, gru_cell, layer_arrays, lstm_cell
+from .layers import CellKey, WeightsFile
+from .lstm_weights import LSTMWeights
 from .native import DAMAGED_ZIP_ERRORS
+from .optional_packages import import_optional
 
-FRAMEWORK = "Keras"
 _NUMBERED = {"0": "kernel", "1": "recurrent_kernel", "2": "bias"}  # Keras 3 `vars` datasets
-
-
-@dataclass(frozen=True)
-class _FoundCell:
-    group: str  # the h5 group holding the datasets
-    layer_key: str  # the h5 path of the layer (the Bidirectional wrapper for its two cells)
-    direction: str
-    name: str  # the LSTM layer's own Keras name, as its config knows it
-    layer_name: str  # the name shown for the layer: the LSTM's, or its Bidirectional wrapper's
-    arrays: dict[str, np.ndarray]  # kernel, recurrent_kernel[, bias]
-    kind: str  # "LSTM" or "GRU"
 
 
 @dataclass(frozen=True)
@@ -57,7 +50,7 @@ class _Model:
     keras_version: str | None = None
 
 
-def read_keras_cells(path: Path) -> WeightsFile:
+def read_cells(path: Path) -> WeightsFile:
     h5py = import_optional("h5py", "reading Keras .keras and .weights.h5 files")
     weights_bytes, model = _open(path)
     try:
@@ -109,7 +102,7 @@ def _json(raw: bytes | str, path: Path) -> Any:
         raise DataError(f"The model config in '{path}' is not valid JSON: {error}.") from None
 
 
-def _find_cells(h5: Any, path: Path) -> list[_FoundCell]:
+def _find_cells(h5: Any, path: Path) -> list[KerasCell]:
     import h5py
 
     groups: list[str] = []
@@ -162,7 +155,7 @@ def _cell_kind(arrays: dict[str, np.ndarray], group: str, path: Path) -> str | N
     return kind
 
 
-def _found_cell(h5: Any, group: str, arrays: dict[str, np.ndarray], kind: str) -> _FoundCell:
+def _found_cell(h5: Any, group: str, arrays: dict[str, np.ndarray], kind: str) -> KerasCell:
     parts = group.split("/")
     # The layer's own path: the group without Keras 3's trailing "cell/vars" (Keras 2: "lstm_cell", "gru_cell").
     while parts and (parts[-1] in ("vars", "cell") or parts[-1].startswith(("lstm_cell", "gru_cell"))):
@@ -176,7 +169,7 @@ def _found_cell(h5: Any, group: str, arrays: dict[str, np.ndarray], kind: str) -
             break
     name = _layer_name(h5, layer_path)
     shown = name if layer_key == layer_path else _layer_name(h5, layer_key)
-    return _FoundCell(group, layer_key, direction, name, shown, arrays, kind)
+    return KerasCell(group, layer_key, direction, name, shown, arrays, kind)
 
 
 def _layer_name(h5: Any, layer_path: str) -> str:
@@ -192,7 +185,7 @@ def _natural(text: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _weights_file(found: list[_FoundCell], path: Path, model: _Model) -> WeightsFile:
+def _weights_file(found: list[KerasCell], path: Path, model: _Model) -> WeightsFile:
     layer_keys = sorted({cell.layer_key for cell in found}, key=_natural)
     configs = recurrent_configs(model.config) if model.config is not None else None
     cells: dict[CellKey, LSTMWeights | GRUWeights] = {}
@@ -213,14 +206,12 @@ def _weights_file(found: list[_FoundCell], path: Path, model: _Model) -> Weights
         if layer_config is None:
             unchecked.append(cell.name)
         if cell.kind == "GRU":
-            from .keras_gru import keras_gru
-
-            cells[key], parts, note = keras_gru(cell, path, index, options, mapping, layer_config)
+            cells[key], parts, note = gru_cell(cell, path, index, options, mapping, layer_config)
             notes += [note] if note else []
             if parts is not None:
                 bias_parts[key] = parts
         else:
-            cells[key] = _canonical(cell, path, index, options, mapping)
+            cells[key] = lstm_cell(cell, path, index, options, mapping)
     if unchecked and configs is None:
         notes.append("The file does not store the activations; Keras' defaults are assumed (sigmoid gates, tanh).")
     elif unchecked:
@@ -231,28 +222,28 @@ def _weights_file(found: list[_FoundCell], path: Path, model: _Model) -> Weights
     )  # fmt: skip
 
 
-def _canonical(cell: _FoundCell, path: Path, index: int, options: dict, mapping: list[str]) -> LSTMWeights:
-    kernel, recurrent = cell.arrays["kernel"], cell.arrays["recurrent_kernel"]  # (I, 4H), (H, 4H)
-    H = recurrent.shape[0]
-    bias = cell.arrays.get("bias")
-    kernel_blocks = {g: block.T for g, block in split_blocks(kernel, KERAS_ORDER, axis=1).items()}  # (H, I)
-    recurrent_blocks = {g: block.T for g, block in split_blocks(recurrent, KERAS_ORDER, axis=1).items()}  # (H, H)
-    biases = split_blocks(bias, KERAS_ORDER) if bias is not None else {g: np.zeros(H) for g in KERAS_ORDER}
-    b_text = "b = bias" if bias is not None else "no bias (use_bias=False), b = 0"
-    provenance = {
-        "source": str(path),
-        "framework": FRAMEWORK,
-        "layer": index,
-        "layer_name": cell.layer_name,
-        "direction": cell.direction,
-        "mapping": f"{mapping_text('Keras columns', KERAS_ORDER)} (of kernel, recurrent_kernel and bias, in "
-        f"{cell.group}); W_g = [recurrent_kernel columns | kernel columns], transposed; {b_text}"
-        + "".join(f"; {text}" for text in mapping),
-        "gate_order": "i, f, c, o",
-        "bias": "one bias" if bias is not None else "none (use_bias=False)",
-        "stored_dtype": str(kernel.dtype),
-        "parameters": int(kernel.size + recurrent.size + (bias.size if bias is not None else 0)),
-    }
-    if options:
-        provenance[CELL_OPTIONS_KEY] = options
-    return canonical_weights(recurrent_blocks, kernel_blocks, biases, provenance, f"Keras file '{path}' ({cell.group})")
+def write(weights: LSTMWeights | GRUWeights, bias_parts: Mapping | None, stream: BinaryIO) -> None:
+    """One cell as the `.weights.h5` of a Sequential model holding one LSTM (or GRU) layer, float32."""
+    h5py = import_optional("h5py", "writing Keras .weights.h5 files")
+    layer = "gru" if isinstance(weights, GRUWeights) else "lstm"
+    with h5py.File(stream, "w") as h5:
+        h5.create_group("vars").attrs["name"] = "sequential"
+        h5.create_group(f"layers/{layer}/vars").attrs["name"] = layer
+        cell = h5.create_group(f"layers/{layer}/cell/vars")
+        cell.attrs["name"] = f"{layer}_cell"
+        for index, array in enumerate(layer_arrays(weights, bias_parts)):  # kernel, recurrent_kernel, bias
+            cell.create_dataset(str(index), data=array.astype(np.float32))
+
+
+def usage(weights: LSTMWeights | GRUWeights, file_name: str) -> str:
+    options = implied_options(weights)
+    arguments = [str(weights.hidden_size)]
+    if "cell_activation" in options:
+        arguments.append(f"activation={options['cell_activation']!r}")
+    if options.get("gru_reset_before"):
+        arguments.append("reset_after=False")
+    layer = "GRU" if isinstance(weights, GRUWeights) else "LSTM"
+    return (
+        f"keras.Sequential([keras.Input((T, {weights.input_size})), keras.layers.{layer}({', '.join(arguments)})])"
+        f".load_weights({file_name!r})"
+    )

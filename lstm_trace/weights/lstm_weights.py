@@ -5,10 +5,14 @@ W_g (H × (H+I), columns [h_{t-1} | x_t]) and one bias b_g (H,). Frameworks with
 two biases (PyTorch) have them summed by their reader, which says so in
 `provenance`.
 
-Optional extras for the variants (issue 6): peephole weights p_f, p_i, p_o (each
-(H,), element-wise on the cell state, ONNX's `P`) and a projection W_hr (P × H,
-PyTorch's `weight_hr_l0`). With a projection h has P entries, so every W_g is
-H × (P+I).
+Optional parts for the cell options that need weights: peephole weights p_f,
+p_i, p_o (each (H,), element-wise on the cell state, ONNX's `P`) and a
+projection W_hr (P × H, PyTorch's `weight_hr_l0`). With a projection h has P
+entries, so every W_g is H × (P+I).
+
+Frameworks stack the gates' blocks of W_g apart, as a recurrent (H × H) and an
+input (H × I) matrix: `from_blocks` joins them, `recurrent_blocks` and
+`input_blocks` take them apart again.
 """
 
 from __future__ import annotations
@@ -72,6 +76,39 @@ class LSTMWeights:
             arrays[PROJECTION_KEY] = self.projection
         return arrays
 
+    def recurrent_blocks(self) -> dict[str, np.ndarray]:
+        """Per gate, the block of W_g that multiplies h_{t-1}: (H, H), or (H, P) with a projection."""
+        return {name: W[:, : self.h_size] for name, W in self.W.items()}
+
+    def input_blocks(self) -> dict[str, np.ndarray]:
+        """Per gate, the (H, I) block of W_g that multiplies x_t."""
+        return {name: W[:, self.h_size :] for name, W in self.W.items()}
+
+    @classmethod
+    def from_blocks(
+        cls,
+        recurrent: Mapping[str, np.ndarray],
+        inputs: Mapping[str, np.ndarray],
+        bias: Mapping[str, np.ndarray],
+        provenance: Mapping[str, Any],
+        origin: str,
+        peepholes: Mapping[str, np.ndarray] | None = None,
+        projection: np.ndarray | None = None,
+    ) -> "LSTMWeights":
+        """Per gate, W_g = [recurrent block (H, H) | input block (H, I)] and b_g: the columns
+        for h_{t-1} come first (with a projection the recurrent block is (H, P)). Peepholes
+        (gate -> (H,)) and the projection W_hr (P, H) are kept when given. Shapes and values
+        are checked by `from_arrays`."""
+        arrays: dict[str, np.ndarray] = {}
+        for gate in GATES:
+            arrays[gate.weight_key] = np.hstack([recurrent[gate.name], inputs[gate.name]])  # (H, H+I)
+            arrays[gate.bias_key] = bias[gate.name]
+        if peepholes is not None:
+            arrays.update({PEEPHOLE_KEYS[gate]: peepholes[gate] for gate in PEEPHOLE_KEYS})
+        if projection is not None:
+            arrays[PROJECTION_KEY] = projection
+        return cls.from_arrays(arrays, provenance, origin)
+
     @classmethod
     def from_arrays(
         cls, arrays: Mapping[str, Any], provenance: Mapping[str, Any], origin: str
@@ -88,7 +125,7 @@ class LSTMWeights:
                 f"{', '.join(sorted(map(str, arrays))) or 'none'}."
                 + (" These look like GRU weights (W_r, W_z, W_n): add --variant gru." if "W_r" in arrays else "")
             )
-        numeric = {key: _numeric_array(arrays[key], key, origin) for key in arrays if key[:2] in ("W_", "b_", "p_")}
+        numeric = {key: numeric_array(arrays[key], key, origin) for key in arrays if key[:2] in ("W_", "b_", "p_")}
         first = numeric["W_f"]
         projection = _projection(numeric, first, origin)
         P = None if projection is None else projection.shape[0]  # h has P entries, so W_g is (H, P+I)
@@ -158,7 +195,8 @@ def _projection(numeric: Mapping[str, np.ndarray], first: np.ndarray, origin: st
     return projection
 
 
-def _numeric_array(value: Any, key: str, origin: str) -> np.ndarray:
+def numeric_array(value: Any, key: str, origin: str) -> np.ndarray:
+    """`value` as a float64 array, or a DataError naming `key`: both weight types check every array so."""
     try:
         array = np.asarray(value)
     except (ValueError, TypeError):
