@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_ACTIVATIONS = {"activation": "tanh", "recurrent_activation": "sigmoid"}
 CELL_ACTIVATIONS = ("tanh", "relu", "softsign")
 LAYER_CLASSES = ("LSTM", "GRU")
 

@@ -35,7 +35,6 @@ _KEY = re.compile(
     r"^(?P<prefix>(?:.*\.)?)(?P<part>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
     r"(?:_l(?P<layer>\d+)(?P<reverse>_reverse)?)?$"
 )
-_PARTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @dataclass
