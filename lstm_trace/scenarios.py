@@ -7,6 +7,10 @@ A scenario file is JSON:
      "weights": "identity"                          (a weights preset name, or)
      "weights": {"preset": "identity", "b_f": [6, 6, 6]}   (a preset with arrays overridden, or)
      "weights": {"W_f": ..., ..., "b_o": ...}}      (the native weights, inline)
+
+A scenario's weights are made for the cell that runs it (`scenario_weights`): a
+weights preset gets the cell's extras (peepholes, a projection, GRU blocks; see
+`preset_weights`), always at the scenario's own size H.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from .cells.options import PLAIN, CellOptions
 from .errors import DataError, UsageError
-from .stages import BIAS_KEYS, WEIGHT_KEYS
-from .weights import PRESET_NAMES, LSTMWeights, load_weights
+from .weights import PRESET_NAMES, GRUWeights, LSTMWeights, gru_preset, lstm_preset
 from .weights.native import weights_from_json_object
 
 
@@ -64,26 +68,46 @@ def load_scenario(name: str) -> Scenario:
         raise DataError(f"The preset file '{path}' is malformed: {error!r}.") from None
 
 
-def scenario_weights(scenario: Scenario) -> LSTMWeights:
-    spec = scenario.weights
+def preset_weights(cell: CellOptions, name: str, hidden_size: int, input_size: int, seed: int = 0
+                   ) -> LSTMWeights | GRUWeights:  # fmt: skip
+    """The weights preset `name` (identity, zeros, random) made for `cell`: GRU blocks for a GRU, and an
+    LSTM's peepholes and projection W_hr when the cell uses them."""
+    cell.check_sizes(hidden_size)
+    if cell.variant == "gru":
+        return gru_preset(name, hidden_size, input_size, seed)
+    return lstm_preset(name, hidden_size, input_size, seed,
+                       peepholes=cell.variant == "peephole", proj_size=cell.proj_size)  # fmt: skip
+
+
+def scenario_weights(scenario: Scenario, cell: CellOptions = PLAIN) -> LSTMWeights | GRUWeights:
+    """The scenario's weights for `cell`: a preset made for the cell, then the arrays the scenario sets."""
+    spec, origin = scenario.weights, f"preset '{scenario.name}'"
     H, I = len(scenario.h), len(scenario.x)
-    origin = f"preset '{scenario.name}'"
     if isinstance(spec, str):
-        return load_weights(spec, H, I)
+        return preset_weights(cell, spec, H, I)
     if not isinstance(spec, dict):
         raise DataError(f"The {origin} has weights of type {type(spec).__name__}; expected a name or an object.")
     if "preset" not in spec:
+        if cell.variant == "gru":
+            raise UsageError(
+                f"The {origin} holds LSTM weights; for --variant gru give --weights identity, zeros, random "
+                "or a GRU weights file."
+            )
         return weights_from_json_object(spec, origin, {"source": f"preset {scenario.name}"})
     if spec["preset"] not in PRESET_NAMES:
         raise DataError(f"The {origin} names weights preset {spec['preset']!r}; expected one of {PRESET_NAMES}.")
-    base = load_weights(spec["preset"], H, I, seed=int(spec.get("seed", 0)))
-    overrides = {key: spec[key] for key in (*WEIGHT_KEYS, *BIAS_KEYS) if key in spec}
+    base = preset_weights(cell, spec["preset"], H, I, seed=int(spec.get("seed", 0)))
+    overrides = {key: value for key, value in spec.items() if key[:2] in ("W_", "b_", "p_")}
     if not overrides:
         return base
-    arrays = {**base.as_arrays(), **overrides}
+    if cell.variant == "gru":
+        raise UsageError(
+            f"The {origin} sets LSTM weights ({', '.join(overrides)}); for --variant gru give --weights "
+            f"identity, zeros, random or a GRU weights file."
+        )
     provenance = {
         **base.provenance,
         "source": f"{base.source}, modified by preset {scenario.name}",
         "description": f"{base.provenance['description']}, except {', '.join(overrides)} as the preset sets them",
     }
-    return LSTMWeights.from_arrays(arrays, provenance, origin)
+    return LSTMWeights.from_arrays({**base.as_arrays(), **overrides}, provenance, origin)

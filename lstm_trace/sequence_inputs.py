@@ -1,9 +1,9 @@
 """From what the user gave `run` to checked arrays: the sequence, the initial states and the cells.
 
-Weights and presets resolve as in `step`. A weights file that holds several cells
-(layers and/or two directions, found by `weights.read_weight_cells`) runs as a whole
-stack, unless --layer/--direction pick one cell. The cell is the plain LSTM unless
-the options or the file say otherwise (`variants/sequence_cells.py`).
+Presets, weights and the cell they imply resolve by the rules of `step` (`inputs`).
+A weights file that holds several cells (layers and/or two directions, found by
+`weights.read_weight_cells`) runs as a whole stack, unless --layer/--direction pick
+one cell; every cell of a stack runs the same cell options (`inputs.cell_for_file`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .cells.options import PLAIN, CellOptions
 from .errors import DataError, UsageError, shape_text
-from .scenarios import load_scenario, scenario_weights
+from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, preset_hidden_size, preset_state
+from .scenarios import load_scenario, preset_weights, scenario_weights
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
-from .tracer import MAX_SIZE, check_hidden_size, check_preset_size
-from .cells.options import PLAIN, CellOptions
 from .vectors import parse_vector
-from .weights import DTYPES, PRESET_NAMES, LSTMWeights, load_weights, read_weight_cells
+from .weights import PRESET_NAMES, LSTMWeights, read_weight_cells
 from .weights.layers import select_key
 
 
@@ -53,24 +53,19 @@ class SequenceRequest:
 
 
 def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
-    if request.dtype not in DTYPES:
-        raise UsageError(f"--dtype {request.dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
-    request.cell.check()
+    check_dtype(request.dtype)
+    cell = request.cell.check()
     scenario = load_scenario(request.preset) if request.preset else None
     h = parse_state(request.h, "--h") if request.h is not None else None
-    if h is None and scenario is not None:  # as in `step`: a --hidden-size of a new size (or a projection's) drops it
-        same_size = request.cell.is_plain and request.hidden_size == len(scenario.h)
-        h = scenario.h if request.hidden_size is None or same_size else None
-    c = parse_state(request.c, "--c") if request.c is not None else (scenario.c if scenario else None)
+    c = parse_state(request.c, "--c") if request.c is not None else None
     xs = _time_major(request.xs, request.batch_first)  # (T, B, I)
     T, B, I = xs.shape
-    hidden_size = request.hidden_size if request.hidden_size is not None else (None if h is None else h.shape[-1])
-    if request.hidden_size is not None and not 1 <= request.hidden_size <= MAX_SIZE:
-        raise UsageError(f"--hidden-size is {request.hidden_size}; it must be between 1 and {MAX_SIZE}.")
+    if request.hidden_size is not None:
+        check_size(request.hidden_size, "--hidden-size")
+    if scenario is not None:  # as in `step`: a --hidden-size of a new size (or a projection's P) drops h
+        h, c = preset_state(scenario, cell, request.hidden_size, request.weights is not None, h, c)
 
-    if scenario is not None and request.weights is None and request.cell.is_plain:
-        check_preset_size(scenario, request.hidden_size)
-    cells, provenance, stacked, cell = _cells(request, scenario, hidden_size, I)
+    cells, provenance, stacked, cell = _cells(request, cell, scenario, None if h is None else h.shape[-1], I)
     for weights in cells.values():
         check_hidden_size(request.hidden_size, weights)
     if not cell.has_cell_state and request.c is not None:
@@ -125,31 +120,15 @@ def _time_major(xs: np.ndarray, batch_first: bool) -> np.ndarray:
     return xs.transpose(1, 0, 2) if batch_first else xs
 
 
-def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_size: int):
+def _cells(request: SequenceRequest, cell: CellOptions, scenario, h_size: int | None, input_size: int):
     """({key: weights}, the trace's "weights" block, whether steps should name their cell, the cell that runs)."""
-    cell = request.cell
     if request.weights is None and scenario is not None:
-        if cell.is_plain:
-            weights = scenario_weights(scenario)
-        else:
-            from .variants.sequence_cells import scenario_weights as variant_scenario_weights
-
-            weights = variant_scenario_weights(cell, scenario, request.hidden_size)
+        weights = scenario_weights(scenario, cell)
         return {(0, "forward"): weights}, dict(weights.provenance), False, cell
     spec = request.weights or "identity"
     if spec in PRESET_NAMES:
-        if cell.is_plain:
-            if hidden_size is None:
-                raise UsageError(
-                    f"The '{spec}' weights preset is made to fit the inputs, so it needs the hidden size: "
-                    f"give --h (H = its length) or --hidden-size H."
-                )
-            weights = load_weights(spec, hidden_size, input_size, request.seed)
-        else:
-            from .variants.sequence_cells import preset_weights
-
-            size = request.hidden_size if cell.proj_size is not None else hidden_size  # h has P entries, not H
-            weights = preset_weights(cell, spec, size, input_size, request.seed)
+        hidden_size = preset_hidden_size(cell, spec, request.hidden_size, h_size)
+        weights = preset_weights(cell, spec, hidden_size, input_size, request.seed)
         return {(0, "forward"): weights}, dict(weights.provenance), False, cell
     found = read_weight_cells(Path(spec)) if isinstance(spec, (str, Path)) else spec  # a WeightsFile from Python
     picked = request.layer is not None or request.direction is not None
@@ -168,8 +147,6 @@ def _cells(request: SequenceRequest, scenario, hidden_size: int | None, input_si
         if found.notes:
             provenance["notes"] = list(found.notes)
         cells, stacked = dict(found.cells), True
-    from .variants.sequence_cells import cell_for_file  # reads what the file implies; light next to reading it
-
     return cells, provenance, stacked, cell_for_file(cells, cell, request.given_options, str(found.path))
 
 

@@ -1,38 +1,38 @@
 """From what the user gave to a `Trace`: presets, defaults and sizes resolved, then the cell run.
 
 Every command that takes `--preset/--h/--x/--c/--weights` goes through
-`resolve_inputs`, so they all agree on defaults and on the errors for sizes
-that do not fit.
+`resolve_inputs`, for every cell, so they all agree on defaults, on the notes
+and on the errors for sizes that do not fit (the rules are in `inputs`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection
 
 import numpy as np
 
-from .cells.lstm import lstm_step
-from .errors import UsageError, shape_text
-from .scenarios import load_scenario, scenario_weights
-from .traces import Trace
 from .cells.options import PLAIN, CellOptions
-from .weights import DTYPES, PRESET_NAMES, LayerSelection, LSTMWeights, load_weights, read_weights_file
-
-# 4 gates × H × (H+I) float64 values: at H = I = 8192 that is already 4 GiB.
-MAX_SIZE = 8192
+from .cells.step import cell_step, check_weights_fit
+from .errors import UsageError, shape_text
+from .inputs import (
+    cell_for_weights, check_dtype, check_hidden_size, check_size, preset_hidden_size, preset_state,
+)  # fmt: skip
+from .scenarios import load_scenario, preset_weights, scenario_weights
+from .traces import Trace
+from .weights import PRESET_NAMES, GRUWeights, LayerSelection, LSTMWeights, read_weights_file
 
 
 @dataclass(frozen=True)
 class StepInputs:
-    weights: LSTMWeights  # or GRUWeights for --variant gru
+    weights: LSTMWeights | GRUWeights
     x: np.ndarray  # (I,)
     h_prev: np.ndarray  # (H,), or (P,) with a projection
     c_prev: np.ndarray | None  # (H,); None for a GRU, which has no cell state
     title: str | None = None
     notes: tuple[str, ...] = ()  # what was assumed, said on screen and kept in the trace
-    cell: CellOptions = PLAIN  # which cell to run: variants and their options (issue 6)
+    cell: CellOptions = PLAIN  # which cell to run: the plain LSTM, a variant, a GRU, with their options
 
 
 def resolve_inputs(
@@ -41,7 +41,7 @@ def resolve_inputs(
     h: np.ndarray | None = None,
     x: np.ndarray | None = None,
     c: np.ndarray | None = None,
-    weights: str | Path | LSTMWeights | None = None,  # a preset name, a file, or weights already read
+    weights: str | Path | LSTMWeights | GRUWeights | None = None,  # a preset name, a file, or weights already read
     seed: int = 0,
     hidden_size: int | None = None,
     dtype: str = "float64",
@@ -53,86 +53,70 @@ def resolve_inputs(
     """Fill in what the user left out: explicit options win over the preset's values.
 
     A weights file may imply the cell (a GRU, peepholes, ONNX's clip, ...): its
-    options join `cell`; `given_options` names the CellOptions fields the user set
-    (None: those of `cell` that are not the plain cell's), and one that says
-    otherwise than the file is a UsageError.
+    options join `cell` (None: the plain LSTM); `given_options` names the
+    CellOptions fields the user set (None: those of `cell` that are not the plain
+    cell's), and one that says otherwise than the file is a UsageError.
     """
-    weights, cell, file_notes = _file_and_its_cell(weights, selection, cell, given_options)
-    if cell is not None and not cell.is_plain:  # a variant: GRU weights, peepholes, a projection
-        from .variants.inputs import resolve_variant_inputs
-
-        inputs = resolve_variant_inputs(
-            cell=cell, preset=preset, h=h, x=x, c=c, weights=weights, seed=seed,
-            hidden_size=hidden_size, dtype=dtype, selection=selection, x_option=x_option,
-        )  # fmt: skip
-        return replace(inputs, notes=file_notes + inputs.notes)
-    if dtype not in DTYPES:
-        raise UsageError(f"--dtype {dtype!r} is not supported; choose one of {', '.join(DTYPES)}.")
+    cell = PLAIN if cell is None else cell
+    notes: list[str] = []
+    if isinstance(weights, (str, Path)) and weights not in PRESET_NAMES:  # read once: it may say which cell it holds
+        weights = read_weights_file(Path(weights), selection)
+        cell, file_notes = cell_for_weights(weights, cell, given_options)
+        notes += file_notes
+    cell.check()
+    check_dtype(dtype)
+    if not cell.has_cell_state and c is not None:
+        raise UsageError("--c sets C_(t-1), but a GRU has no cell state: its whole memory is h. Drop --c.")
     scenario = load_scenario(preset) if preset else None
-    title = f"{scenario.title} (preset {scenario.name})" if scenario else None
-    if scenario is not None:  # --hidden-size with another size than the preset's makes a new h
-        if weights is None:
-            check_preset_size(scenario, hidden_size)
-        h = scenario.h if h is None and hidden_size in (None, len(scenario.h)) else h
+    if scenario is not None:
+        h, c = preset_state(scenario, cell, hidden_size, weights is not None, h, c)
         x = scenario.x if x is None else x
-        c = scenario.c if c is None else c
+        if not cell.has_cell_state and c is not None:
+            c = None
+            notes.append("The preset's C_(t-1) is not used: a GRU has no cell state.")
     if x is None:
         raise UsageError("No input vector: give --x (for example --x=-0.1,0.3,0.1) or --preset NAME.")
-    _check_size(len(x), "--x (input size I)")
+    check_size(len(x), "--x (input size I)")
     if hidden_size is not None:
-        _check_size(hidden_size, "--hidden-size")
-        if h is not None and len(h) != hidden_size:
+        check_size(hidden_size, "--hidden-size")
+        if h is not None and cell.proj_size is None and len(h) != hidden_size:
             raise UsageError(f"--hidden-size {hidden_size} disagrees with --h, which has {len(h)} entries.")
     if h is not None:
-        _check_size(len(h), "--h (hidden size H)")
-        hidden_size = len(h)
+        check_size(len(h), "--h (hidden size H)")
 
-    if isinstance(weights, LSTMWeights):  # read from a file above
+    if weights is None and scenario is not None:
+        loaded = scenario_weights(scenario, cell)
+    elif isinstance(weights, (LSTMWeights, GRUWeights)):  # read from a file above, or given in Python
         loaded = weights
-    elif weights is None and scenario is not None:
-        loaded = scenario_weights(scenario)
     else:
-        loaded = load_weights(weights or "identity", hidden_size, len(x), seed, selection)
-
+        spec = weights or "identity"
+        H = preset_hidden_size(cell, spec, hidden_size, None if h is None else len(h))
+        loaded = preset_weights(cell, spec, H, len(x), seed)
     check_hidden_size(hidden_size, loaded)
-    notes = _plain_weights_notes(loaded)
-    H = loaded.hidden_size
+    _check_cell_fits(cell, loaded)
+    notes += _weights_notes(cell, loaded)
+    H, P = loaded.hidden_size, loaded.h_size
     if h is None:
-        h = np.zeros(H)
-        notes.append(f"h_(t-1) was not given, so it is assumed to be zeros (H = {H}).")
-    if c is None:
+        h = np.zeros(P)
+        notes.append(f"h_(t-1) was not given, so it is assumed to be zeros ({'P' if P != H else 'H'} = {P}).")
+    if cell.has_cell_state and c is None:
         c = np.zeros(H)
         notes.append("C_(t-1) was not given, so it is assumed to be zeros.")
-    _check_fits(loaded, x=x, h=h, c=c, x_option=x_option)
+    _check_fits(loaded, cell, x=x, h=h, c=c, x_option=x_option)
     return StepInputs(
         weights=loaded.astype(dtype),
         x=x.astype(dtype),
         h_prev=h.astype(dtype),
-        c_prev=c.astype(dtype),
-        title=title,
+        c_prev=None if c is None else c.astype(dtype),
+        title=f"{scenario.title} (preset {scenario.name})" if scenario else None,
         notes=tuple(notes),
+        cell=cell,
     )
-
-
-def _file_and_its_cell(weights, selection: LayerSelection, cell: CellOptions | None, given_options):
-    """A weights file is read here, once, because it may say which cell it holds: (weights, cell, notes)."""
-    if not isinstance(weights, (str, Path)) or weights in PRESET_NAMES:
-        return weights, cell, ()
-    from .variants.from_weights import cell_for_weights
-
-    loaded = read_weights_file(Path(weights), selection)  # LSTMWeights or GRUWeights
-    cell, notes = cell_for_weights(loaded, cell, given_options)
-    return loaded, cell, notes
 
 
 def trace_step(inputs: StepInputs) -> Trace:
     """Run the cell once on resolved inputs and wrap the step with its provenance."""
-    if inputs.cell.is_plain:
-        step = lstm_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev)
-    else:
-        from .cells.step import cell_step
-
-        step = cell_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev, inputs.cell)
+    step = cell_step(inputs.weights, inputs.x, inputs.h_prev, inputs.c_prev, inputs.cell)
     return Trace(
         hidden_size=inputs.weights.hidden_size,
         input_size=inputs.weights.input_size,
@@ -145,49 +129,38 @@ def trace_step(inputs: StepInputs) -> Trace:
     )
 
 
-def _plain_weights_notes(weights: LSTMWeights) -> list[str]:
-    """Weights made for a variant: a projection does not fit the plain cell, peepholes would go unused."""
-    if weights.projection is not None:
+def _check_cell_fits(cell: CellOptions, weights: LSTMWeights | GRUWeights) -> None:
+    """The weights hold what the cell uses; weights with a projection W_hr need the cell to project too."""
+    if cell.has_cell_state and cell.proj_size is None and getattr(weights, "projection", None) is not None:
         raise UsageError(
             f"The weights ({weights.source}) project h to P = {weights.h_size} entries (W_hr is "
             f"{weights.h_size} × {weights.hidden_size}): add --proj-size {weights.h_size} to trace an LSTM with a projection."
         )
-    if weights.peepholes is not None:
-        return ["The weights hold peephole weights p_f, p_i, p_o, which the plain LSTM does not use: add --variant peephole to use them."]
-    return []
+    check_weights_fit(cell, weights)
 
 
-def check_preset_size(scenario, hidden_size: int | None) -> None:
-    """A scenario preset's own weights have its size: --hidden-size may only repeat it."""
-    if hidden_size not in (None, len(scenario.h)):
-        raise UsageError(
-            f"--hidden-size {hidden_size} disagrees with preset '{scenario.name}', whose cell has "
-            f"H = {len(scenario.h)}: drop --hidden-size, or give --weights (identity, random, zeros) to make "
-            f"a cell of H = {hidden_size} for the preset's inputs."
-        )
+def _weights_notes(cell: CellOptions, weights: LSTMWeights | GRUWeights) -> list[str]:
+    """What the weights hold that the cell leaves unused."""
+    notes = []
+    if cell.variant != "peephole" and getattr(weights, "peepholes", None) is not None:
+        notes.append(f"The weights hold peephole weights p_f, p_i, p_o, which --variant {cell.variant} does not use: "
+                     f"add --variant peephole to use them.")  # fmt: skip
+    if cell.variant == "cifg":
+        notes.append("cifg: iₜ = 1 − fₜ, so W_i and b_i in the weights are not used.")
+    return notes
 
 
-def check_hidden_size(hidden_size: int | None, weights) -> None:
-    """--hidden-size must agree with weights that have their own size (a file, a scenario preset)."""
-    if hidden_size is not None and hidden_size != weights.hidden_size:
-        source = weights.provenance.get("source", "the weights")
-        raise UsageError(
-            f"--hidden-size {hidden_size} disagrees with the weights ({source}), whose cell has "
-            f"H = {weights.hidden_size}: their size is fixed, so drop --hidden-size or give weights of H = {hidden_size}."
-        )
-
-
-def _check_size(size: int, what: str) -> None:
-    if not 1 <= size <= MAX_SIZE:
-        raise UsageError(f"{what} is {size}; it must be between 1 and {MAX_SIZE}.")
-
-
-def _check_fits(weights: LSTMWeights, *, x: np.ndarray, h: np.ndarray, c: np.ndarray, x_option: str = "--x") -> None:
-    H, I = weights.hidden_size, weights.input_size
-    for option, vector, size, letter in ((x_option, x, I, "I"), ("--h", h, H, "H"), ("--c", c, H, "H")):
+def _check_fits(weights, cell: CellOptions, *, x: np.ndarray, h: np.ndarray, c: np.ndarray | None, x_option: str) -> None:
+    H, P, I = weights.hidden_size, weights.h_size, weights.input_size
+    checks = [(x_option, x, I, "I"), ("--h", h, P, "P" if P != H else "H")]
+    if c is not None:
+        checks.append(("--c", c, H, "H"))
+    block = "forget" if cell.has_cell_state else "reset"  # the first block: W_f, or a GRU's W_r
+    for option, vector, size, letter in checks:
         if vector.shape != (size,):
+            projected = f" and project h to P = {P}" if P != H else ""
             raise UsageError(
-                f"{option} has shape {shape_text(vector.shape)}, but the weights ({weights.source}) "
-                f"are for H = {H}, I = {I}: W_f has shape {shape_text(weights.W['forget'].shape)}, "
+                f"{option} has shape {shape_text(vector.shape)}, but the weights ({weights.source}) are for "
+                f"H = {H}, I = {I}{projected}: W_{block[0]} has shape {shape_text(weights.W[block].shape)}, "
                 f"so {option} must have shape ({size},) ({letter} = {size})."
             )

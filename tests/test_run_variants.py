@@ -12,7 +12,7 @@ import pytest
 from lstm_trace.stages import layout_for
 from lstm_trace.cells.options import CellOptions
 from lstm_trace.variants.sequence import run_stack, trace_variant_chunks
-from lstm_trace.variants.sequence_cells import cell_for_file
+from lstm_trace.inputs import cell_for_file
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights import read_weight_cells
 from lstm_trace.weights.presets import gru_preset, lstm_preset
