@@ -10,33 +10,13 @@ from typing import Annotated
 from ..stages import layout_for
 from ..tracer import trace_step
 from .export import ExportOption, check_export, recording_console, save_export
-from .options import (
-    DISPLAY, CellActivation, CellClip, CPrev, Direction, Dtype, ForgetBias, GateActivation, GruResetBefore,
-    HiddenSize, HPrev, Layer, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
-    cell_from_options, check_stage, given_cell_options, inputs_from_options,
-)  # fmt: skip
+from .options import DISPLAY, CellChoice, InputChoice, Precision, check_stage, option_groups, resolve_choice
 
 
+@option_groups
 def diagram(
-    ctx: typer.Context,
-    preset: Preset = None,
-    h: HPrev = None,
-    x: X = None,
-    c: CPrev = None,
-    hidden_size: HiddenSize = None,
-    weights: Weights = None,
-    seed: Seed = 0,
-    layer: Layer = None,
-    direction: Direction = None,
-    dtype: Dtype = "float64",
-    variant: Variant = "lstm",
-    forget_bias: ForgetBias = 0.0,
-    cell_clip: CellClip = None,
-    preact_clip: PreactClip = None,
-    proj_size: ProjSize = None,
-    gate_activation: GateActivation = "sigmoid",
-    cell_activation: CellActivation = "tanh",
-    gru_reset_before: GruResetBefore = False,
+    given: InputChoice,
+    cell: CellChoice,
     precision: Precision = 4,
     stage: Annotated[
         Optional[str], typer.Option("--stage", "-s", help="Highlight this stage (concat, forget, ...).", rich_help_panel=DISPLAY)
@@ -46,13 +26,9 @@ def diagram(
     """Draw the cell (LSTM, peephole, cifg, GRU, with their options) with the live values on every wire."""
     from ..render.diagram import DiagramOptions, diagram_view
 
-    cell = cell_from_options(
-        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
-    )
+    cell.options()  # a wrong cell option is reported first
     check_export(export)
-    inputs = inputs_from_options(
-        preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given_cell_options(ctx)
-    )
+    inputs = resolve_choice(given, cell)
     check_stage(stage, layout_for(inputs.cell).stage_names)  # a weights file may have chosen the cell
     trace = trace_step(inputs)
     console = recording_console(export)

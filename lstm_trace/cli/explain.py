@@ -11,18 +11,15 @@ from ..tracer import StepInputs, trace_step
 from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore, HiddenSize,
-    HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
-    cell_from_options, check_stage, inputs_from_options, table_options,
+    AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice, table_options,
 )  # fmt: skip
-from .options import Direction, Layer, given_cell_options
 
 DEFAULT_PRESET = "seed-question"
 VARIANT_PAGES = ("peephole", "cifg", "gru")  # `explain gru` is the GRU's page
 
 
+@option_groups
 def explain(
-    ctx: typer.Context,
     stage: Annotated[
         str,
         typer.Argument(
@@ -30,24 +27,8 @@ def explain(
             f"or {', '.join(GRAD_TOPICS)} for the backward pass."
         ),
     ] = "all",
-    preset: Preset = None,
-    h: HPrev = None,
-    x: X = None,
-    c: CPrev = None,
-    hidden_size: HiddenSize = None,
-    weights: Weights = None,
-    seed: Seed = 0,
-    layer: Layer = None,
-    direction: Direction = None,
-    dtype: Dtype = "float64",
-    variant: Variant = "lstm",
-    forget_bias: ForgetBias = 0.0,
-    cell_clip: CellClip = None,
-    preact_clip: PreactClip = None,
-    proj_size: ProjSize = None,
-    gate_activation: GateActivation = "sigmoid",
-    cell_activation: CellActivation = "tanh",
-    gru_reset_before: GruResetBefore = False,
+    given: InputChoice = InputChoice(),
+    cell: CellChoice = CellChoice(),
     precision: Precision = 4,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
@@ -58,18 +39,15 @@ def explain(
     The worked example uses the seed-question preset unless you give --preset or --x.
     With --variant (or `explain peephole`, `explain gru`, ...) it explains that cell.
     """
-    given = given_cell_options(ctx)
     if stage in VARIANT_PAGES:
-        if variant not in ("lstm", stage):
-            raise UsageError(f"`explain {stage}` shows the {stage} page; it cannot be combined with --variant {variant}.")
-        variant, stage, given = stage, "variant", given | {"variant"}
-    cell = cell_from_options(
-        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
-    )
+        if cell.variant not in ("lstm", stage):
+            raise UsageError(f"`explain {stage}` shows the {stage} page; it cannot be combined with --variant {cell.variant}.")
+        cell, stage = cell._replace(variant=stage, typed=cell.typed | {"variant"}), "variant"
+    cell.options()  # a wrong cell option is reported first
     check_export(export)
-    if preset is None and x is None:
-        preset = DEFAULT_PRESET
-    inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given)
+    if given.preset is None and given.x is None:
+        given = given._replace(preset=DEFAULT_PRESET)
+    inputs = resolve_choice(given, cell)
     # The stage is checked against the cell that runs, which a weights file may have chosen.
     check_stage(stage, (*layout_for(inputs.cell).stage_names, "all", "variant", *VARIANT_PAGES, *GRAD_TOPICS))
     options = table_options(precision, max_rows, all_rows)
@@ -79,7 +57,7 @@ def explain(
 
         views = explain_backward(stage, inputs, options)
     else:
-        views = _explain(stage, inputs, seed, options)
+        views = _explain(stage, inputs, given.seed, options)
     print_views(console, views)
     save_export(console, export)
 

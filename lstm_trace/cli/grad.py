@@ -12,14 +12,12 @@ from ..errors import UsageError
 from ..render.tables import TableOptions
 from ..stages import BACKWARD_STAGE_NAMES, backward_layout
 from ..traces import Trace
-from ..tracer import StepInputs, resolve_inputs
-from ..weights import LayerSelection
+from ..tracer import StepInputs
 from ..vectors import parse_sequence, parse_vector
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    DISPLAY, INPUTS, AllRows, CellActivation, CellClip, CPrev, Direction, Dtype, GateActivation, GruResetBefore,
-    HiddenSize, HPrev, Layer, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
-    cell_from_options, check_cell_choice, check_stage, given_cell_options, inputs_from_options, table_options,
+    DISPLAY, INPUTS, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_cell_choice, check_stage,
+    option_groups, resolve_choice, table_options,
 )  # fmt: skip
 
 GRADIENTS = "Gradients"
@@ -66,25 +64,10 @@ AsJSON = Annotated[bool, typer.Option("--json", help="Print the trace with its g
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")]
 
 
+@option_groups
 def grad(
-    ctx: typer.Context,
-    preset: Preset = None,
-    h: HPrev = None,
-    x: X = None,
-    c: CPrev = None,
-    hidden_size: HiddenSize = None,
-    weights: Weights = None,
-    seed: Seed = 0,
-    layer: Layer = None,
-    direction: Direction = None,
-    dtype: Dtype = "float64",
-    variant: Variant = "lstm",
-    cell_clip: CellClip = None,
-    preact_clip: PreactClip = None,
-    proj_size: ProjSize = None,
-    gate_activation: GateActivation = "sigmoid",
-    cell_activation: CellActivation = "tanh",
-    gru_reset_before: GruResetBefore = False,
+    given: InputChoice,
+    cell: CellChoice,  # all but --forget-bias, which grad declares itself: it is folded into b_f
     dh: DH = None,
     dc: DC = None,
     xs: XS = None,
@@ -102,40 +85,25 @@ def grad(
     from ..grad_tracer import with_forget_bias
 
     # The forget bias is folded into b_f (see --forget-bias), so the cell itself carries none.
-    cell = cell_from_options(
-        variant, 0.0, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
-    )
-    given = given_cell_options(ctx) - {"forget_bias"}
+    cell.options()  # a wrong cell option is reported first
     check_export(export, with_json=as_json)
     if xs is None and compare_rnn:
         raise UsageError("--compare-rnn compares gradients through time: give a sequence with --xs.")
-    if xs is not None and x is not None:
+    if xs is not None and given.x is not None:
         raise UsageError("Give either --x (one step) or --xs (a sequence), not both.")
     d_h = None if dh is None else parse_vector(dh, "--dh")
     d_c = None if dc is None else parse_vector(dc, "--dc")
     shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output, export)
     if xs is None:
-        inputs = inputs_from_options(preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given)
+        inputs = resolve_choice(given, cell)
         _check_cell_stage(inputs.cell, stage)
         return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
-    check_cell_choice(weights, layer, direction)
+    check_cell_choice(given.weights, given.layer, given.direction)
     sequence = parse_sequence(xs, "--xs")
-    inputs = resolve_inputs(
-        preset=preset,
-        h=None if h is None else parse_vector(h, "--h"),
-        x=sequence[0],  # sizes and weights are resolved as for one step; every row has the same I
-        c=None if c is None else parse_vector(c, "--c"),
-        weights=weights,
-        seed=seed,
-        hidden_size=hidden_size,
-        dtype=dtype,
-        x_option="each step of --xs",
-        cell=cell,
-        selection=LayerSelection(layer, direction),
-        given_options=given,
-    )
+    # Sizes and weights are resolved as for one step, with the first row as x: every row has the same I.
+    inputs = resolve_choice(given, cell, x=sequence[0], x_option="each step of --xs")
     _check_cell_stage(inputs.cell, stage)
-    _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, seed, shown)
+    _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, given.seed, shown)
 
 
 def _check_cell_stage(cell, stage: str | None) -> None:

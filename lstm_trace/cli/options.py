@@ -1,19 +1,35 @@
-"""Options shared by every command that takes a cell's inputs, declared once."""
+"""Options shared by the commands, declared once.
 
-from __future__ import annotations
+Each option is one module-level `Annotated` alias, so Typer resolves it by a name
+lookup rather than evaluating the expression at every start-up. Options that travel
+together form a group, a NamedTuple of those aliases: `InputChoice` (--preset, --h,
+--x, --c, --hidden-size, --weights, ...) and `CellChoice` (--variant and the cell's
+run-time options). A command takes a group as ONE parameter:
 
-from typing import Optional
+    @option_groups
+    def diagram(inputs: InputChoice, cell: CellChoice, precision: Precision = 4, ...) -> None:
+        step_inputs = resolve_choice(inputs, cell)
+
+and `option_groups` shows Typer each option of the group as a parameter of its own.
+A command that declares one of a group's options itself keeps its own (grad's
+--forget-bias, which is folded into b_f): the group's field keeps its default.
+"""
+
+# No `from __future__ import annotations` here: the groups' fields must hold the aliases themselves.
+import inspect
+from functools import wraps
+from typing import Annotated, Callable, NamedTuple, Optional
 
 import typer
-from typing import Annotated
+from typer.models import ParameterInfo
 
+from ..cells.options import CellOptions
+from ..errors import UsageError
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES
 from ..tracer import StepInputs, resolve_inputs
-from ..cells.options import CellOptions
 from ..vectors import parse_vector
 from ..weights import PRESET_NAMES, LayerSelection
-from ..errors import UsageError
 
 INPUTS = "Inputs"
 WEIGHTS = "Weights"
@@ -110,33 +126,88 @@ GruResetBefore = Annotated[
 ]
 
 
-def cell_from_options(
-    variant: str,
-    forget_bias: float,
-    cell_clip: float | None,
-    preact_clip: float | None,
-    proj_size: int | None,
-    gate_activation: str,
-    cell_activation: str,
-    gru_reset_before: bool,
-) -> CellOptions:
-    return CellOptions(
-        variant=variant, forget_bias=forget_bias, cell_clip=cell_clip, preact_clip=preact_clip,
-        proj_size=proj_size, gate_activation=gate_activation, cell_activation=cell_activation,
-        gru_reset_before=gru_reset_before,
-    ).check()  # fmt: skip
+class InputChoice(NamedTuple):
+    """What the user gave for one step, as typed (vectors and files not yet read): see `resolve_choice`."""
+
+    preset: Preset = None
+    h: HPrev = None
+    x: X = None
+    c: CPrev = None
+    hidden_size: HiddenSize = None
+    weights: Weights = None
+    seed: Seed = 0
+    layer: Layer = None
+    direction: Direction = None
+    dtype: Dtype = "float64"
 
 
-CELL_OPTION_PARAMETERS = (
-    "variant", "forget_bias", "cell_clip", "preact_clip", "proj_size", "gate_activation", "cell_activation",
-    "gru_reset_before",
-)  # the command's parameter names, which are CellOptions' field names  # fmt: skip
+class CellChoice(NamedTuple):
+    """The cell options as typed (their names are CellOptions' fields), and which of them were typed."""
+
+    variant: Variant = "lstm"
+    forget_bias: ForgetBias = 0.0
+    cell_clip: CellClip = None
+    preact_clip: PreactClip = None
+    proj_size: ProjSize = None
+    gate_activation: GateActivation = "sigmoid"
+    cell_activation: CellActivation = "tanh"
+    gru_reset_before: GruResetBefore = False
+    # The options typed on the command line rather than left at their defaults: a weights file's own
+    # options may fill the others, but must not contradict these. Filled in by `option_groups`.
+    typed: frozenset = frozenset()
+
+    def options(self) -> CellOptions:
+        """The cell, its names and values checked (a wrong one is a UsageError with exit code 2)."""
+        fields = self._asdict()
+        del fields["typed"]
+        return CellOptions(**fields).check()
 
 
-def given_cell_options(ctx: typer.Context) -> frozenset[str]:
-    """The cell options typed on the command line rather than left at their defaults: a weights
-    file's own options may fill the others, but must not contradict these."""
-    sources = {name: ctx.get_parameter_source(name) for name in CELL_OPTION_PARAMETERS}
+GROUPS = (InputChoice, CellChoice)
+_CONTEXT = "typer_context"  # the parameter `option_groups` adds to learn which options were typed
+
+
+def option_groups(command: Callable) -> Callable:
+    """`command` with each parameter annotated by a group (`GROUPS`) shown to Typer as the group's options."""
+    signature = inspect.signature(command, eval_str=True)
+    own = {name for name, parameter in signature.parameters.items() if parameter.annotation not in GROUPS}
+    parameters = [inspect.Parameter(_CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)]
+    expanded: dict[str, tuple[type, tuple[str, ...]]] = {}  # the command's parameter -> (group, its options shown)
+    for name, parameter in signature.parameters.items():
+        group = parameter.annotation
+        if group not in GROUPS:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+            continue
+        hints = group.__annotations__
+        shown = tuple(field for field in group._fields if _is_option(hints[field]) and field not in own)
+        expanded[name] = (group, shown)
+        parameters += [
+            inspect.Parameter(field, inspect.Parameter.KEYWORD_ONLY, annotation=hints[field],
+                              default=group._field_defaults[field])
+            for field in shown
+        ]  # fmt: skip
+
+    @wraps(command)
+    def with_groups(**values):
+        context = values.pop(_CONTEXT)
+        for name, (group, shown) in expanded.items():
+            chosen = {field: values.pop(field) for field in shown}
+            if "typed" in group._fields:
+                chosen["typed"] = _typed(context, shown)
+            values[name] = group(**chosen)
+        return command(**values)
+
+    with_groups.__signature__ = signature.replace(parameters=parameters)
+    with_groups.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    return with_groups
+
+
+def _is_option(annotation) -> bool:
+    return any(isinstance(extra, ParameterInfo) for extra in getattr(annotation, "__metadata__", ()))
+
+
+def _typed(context: typer.Context, names: tuple[str, ...]) -> frozenset:
+    sources = {name: context.get_parameter_source(name) for name in names}
     # Compared by name: Typer ships its own copy of click, whose ParameterSource is another enum.
     return frozenset(name for name, source in sources.items() if source and source.name not in ("DEFAULT", "DEFAULT_MAP"))
 
@@ -149,33 +220,23 @@ def check_cell_choice(weights: str | None, layer: str | None, direction: str | N
         )
 
 
-def inputs_from_options(
-    preset: str | None,
-    h: str | None,
-    x: str | None,
-    c: str | None,
-    hidden_size: int | None,
-    weights: str | None,
-    seed: int,
-    dtype: str,
-    cell: CellOptions | None = None,
-    layer: str | None = None,
-    direction: str | None = None,
-    given_options: frozenset[str] | None = None,
-) -> StepInputs:
-    check_cell_choice(weights, layer, direction)
+def resolve_choice(inputs: InputChoice, cell: CellChoice, *, x=None, x_option: str = "--x") -> StepInputs:
+    """The step's inputs from the options as typed; `x`, when given, stands for --x (`grad --xs` gives its first
+    step, and `x_option` says so in errors)."""
+    check_cell_choice(inputs.weights, inputs.layer, inputs.direction)
     return resolve_inputs(
-        preset=preset,
-        h=None if h is None else parse_vector(h, "--h"),
-        x=None if x is None else parse_vector(x, "--x"),
-        c=None if c is None else parse_vector(c, "--c"),
-        weights=weights,
-        seed=seed,
-        hidden_size=hidden_size,
-        dtype=dtype,
-        cell=cell,
-        selection=LayerSelection(layer, direction),
-        given_options=given_options,
+        preset=inputs.preset,
+        h=None if inputs.h is None else parse_vector(inputs.h, "--h"),
+        x=parse_vector(inputs.x, "--x") if x is None and inputs.x is not None else x,
+        c=None if inputs.c is None else parse_vector(inputs.c, "--c"),
+        weights=inputs.weights,
+        seed=inputs.seed,
+        hidden_size=inputs.hidden_size,
+        dtype=inputs.dtype,
+        cell=cell.options(),
+        selection=LayerSelection(inputs.layer, inputs.direction),
+        x_option=x_option,
+        given_options=cell.typed,
     )
 
 

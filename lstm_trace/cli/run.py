@@ -15,9 +15,8 @@ from typing import Annotated
 from ..errors import UsageError
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    DISPLAY, INPUTS, WEIGHTS, AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation,
-    GruResetBefore, HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights,
-    cell_from_options, check_cell_choice, given_cell_options, table_options,
+    DISPLAY, INPUTS, WEIGHTS, AllRows, CellChoice, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed,
+    Weights, check_cell_choice, option_groups, table_options,
 )  # fmt: skip
 
 OUTPUT = "Output"
@@ -58,8 +57,8 @@ Output = Annotated[Optional[Path], typer.Option(
     rich_help_panel=OUTPUT)]  # fmt: skip
 
 
+@option_groups
 def run(
-    ctx: typer.Context,
     xs: Xs = None,
     preset: Preset = None,
     h: HPrev = None,
@@ -71,14 +70,7 @@ def run(
     layer: Layer = None,
     direction: Direction = None,
     batch_first: BatchFirst = False,
-    variant: Variant = "lstm",
-    forget_bias: ForgetBias = 0.0,
-    cell_clip: CellClip = None,
-    preact_clip: PreactClip = None,
-    proj_size: ProjSize = None,
-    gate_activation: GateActivation = "sigmoid",
-    cell_activation: CellActivation = "tanh",
-    gru_reset_before: GruResetBefore = False,
+    cell: CellChoice = CellChoice(),
     batch_index: BatchIndex = 0,
     detail: Detail = None,
     summary_only: SummaryOnly = False,
@@ -100,9 +92,7 @@ def run(
     from ..sequence_report import ReportBuilder, ReportPlan
     from ..vectors import parse_sequence
 
-    cell = cell_from_options(
-        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
-    )
+    cell.options()  # a wrong cell option is reported first
     if as_json and as_jsonl:
         raise UsageError("--json and --jsonl both print the trace; choose one.")
     if summary_only and (as_json or as_jsonl or output is not None):
@@ -116,7 +106,7 @@ def run(
     inputs = resolve_sequence_inputs(SequenceRequest(
         xs=parse_sequence(xs, "--xs", allow_batch=True), h=h, c=c, preset=preset, weights=weights, seed=seed,
         hidden_size=hidden_size, dtype=dtype, layer=layer, direction=direction, batch_first=batch_first,
-        cell=cell, given_options=given_cell_options(ctx),
+        cell=cell.options(), given_options=cell.typed,
     ))  # fmt: skip
     info = inputs.info
     plan = ReportPlan(

@@ -15,34 +15,16 @@ from ..tracer import trace_step
 from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    DISPLAY, AllRows, CellActivation, CellClip, CPrev, Dtype, ForgetBias, GateActivation, GruResetBefore,
-    HiddenSize, HPrev, MaxRows, PreactClip, Precision, Preset, ProjSize, Seed, Variant, Weights, X,
-    cell_from_options, check_stage, inputs_from_options, table_options,
+    DISPLAY, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice,
+    table_options,
 )  # fmt: skip
-from .options import Direction, Layer, given_cell_options
-from .walk import walk
+from .walk import walk_through
 
 
+@option_groups
 def step(
-    ctx: typer.Context,
-    preset: Preset = None,
-    h: HPrev = None,
-    x: X = None,
-    c: CPrev = None,
-    hidden_size: HiddenSize = None,
-    weights: Weights = None,
-    seed: Seed = 0,
-    layer: Layer = None,
-    direction: Direction = None,
-    dtype: Dtype = "float64",
-    variant: Variant = "lstm",
-    forget_bias: ForgetBias = 0.0,
-    cell_clip: CellClip = None,
-    preact_clip: PreactClip = None,
-    proj_size: ProjSize = None,
-    gate_activation: GateActivation = "sigmoid",
-    cell_activation: CellActivation = "tanh",
-    gru_reset_before: GruResetBefore = False,
+    given: InputChoice,
+    cell: CellChoice,
     precision: Precision = 4,
     stage: Annotated[
         Optional[str], typer.Option("--stage", "-s", help="Show one stage only (concat, forget, ...).", rich_help_panel=DISPLAY)
@@ -58,21 +40,13 @@ def step(
     export: ExportOption = None,
 ) -> None:
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
-    cell = cell_from_options(
-        variant, forget_bias, cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before
-    )
+    cell.options()  # a wrong cell option is reported first
     check_export(export, with_json=as_json)
     if interactive:  # the same walk as `lstm-trace walk`
         if as_json or output is not None:
             raise UsageError("--interactive walks through the stages on screen; use --json or --output without it.")
-        return walk(
-            ctx, preset, h, x, c, hidden_size, weights, seed, layer, direction, dtype, variant, forget_bias,
-            cell_clip, preact_clip, proj_size, gate_activation, cell_activation, gru_reset_before,
-            precision, stage, max_rows, all_rows, export,
-        )  # fmt: skip
-    inputs = inputs_from_options(
-        preset, h, x, c, hidden_size, weights, seed, dtype, cell, layer, direction, given_cell_options(ctx)
-    )
+        return walk_through(given, cell, table_options(precision, max_rows, all_rows), stage, export)
+    inputs = resolve_choice(given, cell)
     check_stage(stage, layout_for(inputs.cell).stage_names)  # a weights file may have chosen the cell
     trace = trace_step(inputs)
     if as_json or output is not None:
