@@ -126,6 +126,9 @@ CASES = [
     # --hidden-size against weights whose size is their own (good.npz has H = 3)
     (["step", "--preset", "seed-question", "--hidden-size", "3"], 2, "disagrees with preset 'seed-question'"),
     (["run", "--preset", "seed-question", "--xs", "1,2,3,4,5", "--hidden-size", "3"], 2, "whose cell has H = 5"),
+    (["step", "--preset", "seed-question", "--hidden-size", "3", "--variant", "gru"], 2, "whose cell has H = 5"),
+    (["run", "--preset", "seed-question", "--xs", "1,2,3,4,5", "--hidden-size", "8", "--proj-size", "2"], 2,
+     "whose cell has H = 5"),
     (["step", "--weights", "{d}/good.npz", "--x", "1,2", "--hidden-size", "7"], 2, "whose cell has H = 3"),
     (["run", "--weights", "{d}/good.npz", "--xs", "1,2;3,4", "--hidden-size", "7"], 2, "whose cell has H = 3"),
     (["grad", "--weights", "{d}/good.npz", "--x", "1,2", "--hidden-size", "7"], 2, "--hidden-size 7 disagrees"),

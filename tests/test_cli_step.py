@@ -1,4 +1,5 @@
-"""`lstm-trace step` and `show` through Typer's CliRunner and as a real process."""
+"""`lstm-trace step` and `show` through Typer's CliRunner and as a real process, for every cell:
+the plain LSTM, its variants and options, and the GRU."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ import json
 
 import numpy as np
 import pytest
+import typer
+
+from lstm_trace.cells import CellOptions
+from lstm_trace.cells.step import cell_step
+from lstm_trace.cli import app
+from lstm_trace.cli.options import CellChoice, InputChoice
+from lstm_trace.weights import gru_preset, lstm_preset
 
 SEED_F_8 = ["0.47502081", "0.68997448", "0.54983400", "0.48750260", "0.66818777"]
 EXPLICIT = ["--h", "0,0.5,0.1,0.2,0.6", "--x=-0.1,0.3,0.1,-0.25,0.1", "--weights", "identity"]
@@ -78,10 +86,21 @@ def test_large_hidden_size_is_summarised(cli):
     assert any(line.split()[:1] == ["49"] for line in every.output.splitlines())
 
 
-def test_output_file_and_show_round_trip(cli, tmp_path):
+CELLS_SAVED = [
+    ["--preset", "concat-not-sum"],  # the plain LSTM
+    ["--preset", "seed-question", "--variant", "peephole", "--c=1,-1,0.5,2,0"],
+    ["--preset", "seed-question", "--variant", "cifg", "--forget-bias", "1"],
+    ["--preset", "seed-question", "--variant", "gru", "--gru-reset-before"],
+    ["--preset", "seed-question", "--cell-clip", "0.1", "--preact-clip", "0.5"],
+    ["--preset", "seed-question", "--hidden-size", "7", "--proj-size", "3", "--weights", "random"],
+]
+
+
+@pytest.mark.parametrize("args", CELLS_SAVED, ids=" ".join)
+def test_output_file_and_show_round_trip(cli, tmp_path, args):
     out = tmp_path / "trace.json"
-    step = cli("step", "--preset", "concat-not-sum", "--output", str(out))
-    assert step.exit_code == 0 and out.exists()
+    step = cli("step", *args, "--output", str(out))
+    assert step.exit_code == 0 and out.exists(), step.output
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
     shown = cli("show", str(out))
     assert shown.exit_code == 0
@@ -100,23 +119,45 @@ def test_presets_command_lists_the_scenarios(cli):
         assert name in result.output
 
 
-@pytest.mark.parametrize(
-    "args, code, fragment",
-    [
-        (["step", "--x", "1,a"], 2, "entry 2, 'a', is not a number"),
-        (["step"], 2, "No input vector"),
-        (["step", "--x", "1,2", "--h", "1,2,3", "--c", "1,2"], 2, "--c has shape (2,)"),
-        (["step", "--x", "1,2", "--hidden-size", "0"], 2, "between 1 and"),
-        (["step", "--x", "1,2", "--hidden-size", "3", "--h", "1,2"], 2, "disagrees with --h"),
-        (["step", "--preset", "nope"], 2, "There is no preset 'nope'"),
-        (["step", "--preset", "seed-question", "--stage", "gates"], 2, "There is no stage 'gates'"),
-        (["step", "--preset", "seed-question", "--dtype", "float16"], 2, "--dtype 'float16' is not supported"),
-        (["step", "--x", "1,2", "--weights", "nope.bin"], 2, "neither a preset"),
-        (["step", "--x", "1,2", "--weights", "missing.npz"], 2, "does not exist"),
-        (["show", "missing.json"], 2, "does not exist"),
-        (["explain", "gates"], 2, "There is no stage 'gates'"),
-    ],
-)
+X3 = "--x=0.5,-1,2"
+ERRORS = [
+    (["step", "--x", "1,a"], 2, "entry 2, 'a', is not a number"),
+    (["step"], 2, "No input vector"),
+    (["step", "--x", "1,2", "--h", "1,2,3", "--c", "1,2"], 2, "--c has shape (2,)"),
+    (["step", "--x", "1,2", "--hidden-size", "0"], 2, "between 1 and"),
+    (["step", "--x", "1,2", "--hidden-size", "3", "--h", "1,2"], 2, "disagrees with --h"),
+    (["step", "--preset", "nope"], 2, "There is no preset 'nope'"),
+    (["step", "--preset", "seed-question", "--stage", "gates"], 2, "There is no stage 'gates'"),
+    (["step", "--preset", "seed-question", "--dtype", "float16"], 2, "--dtype 'float16' is not supported"),
+    (["step", "--x", "1,2", "--weights", "nope.bin"], 2, "neither a preset"),
+    (["step", "--x", "1,2", "--weights", "missing.npz"], 2, "does not exist"),
+    (["show", "missing.json"], 2, "does not exist"),
+    (["explain", "gates"], 2, "There is no stage 'gates'"),
+    # the cell options, and what does not fit the cell they make
+    (["step", X3, "--hidden-size", "4", "--proj-size", "4"], 2, "--proj-size 4 must be smaller than the hidden size H = 4"),
+    (["step", X3, "--proj-size", "2"], 2, "give the cell's size with --hidden-size H"),
+    (["step", X3, "--hidden-size", "4", "--proj-size", "2", "--h", "1,2,3"], 2, "--h has shape (3,)"),
+    (["step", X3, "--proj-size", "0", "--hidden-size", "4"], 2, "--proj-size must be a positive whole number"),
+    (["step", X3, "--hidden-size", "4", "--variant", "gru", "--c", "1,2,3,4"], 2, "a GRU has no cell state"),
+    (["step", X3, "--hidden-size", "4", "--variant", "gru", "--forget-bias", "1"], 2,
+     "--forget-bias does not apply to --variant gru"),
+    (["step", X3, "--variant", "gru", "--cell-clip", "1", "--proj-size", "2"], 2,
+     "--cell-clip, --proj-size do not apply to --variant gru"),
+    (["step", X3, "--hidden-size", "4", "--gru-reset-before"], 2, "--gru-reset-before only applies to --variant gru"),
+    (["step", X3, "--hidden-size", "4", "--variant", "rnn"], 2,
+     "--variant 'rnn' is not known; choose one of lstm, peephole, cifg, gru"),
+    (["step", X3, "--hidden-size", "4", "--gate-activation", "relu"], 2,
+     "--gate-activation 'relu' is not known; choose one of sigmoid, hard_sigmoid"),
+    (["step", X3, "--hidden-size", "4", "--cell-activation", "gelu"], 2, "--cell-activation 'gelu' is not known"),
+    (["step", X3, "--hidden-size", "4", "--cell-clip", "0"], 2, "--cell-clip must be a positive number"),
+    (["step", X3, "--hidden-size", "4", "--preact-clip", "-1"], 2, "--preact-clip must be a positive number"),
+    (["step", X3, "--hidden-size", "4", "--variant", "gru", "--stage", "forget"], 2,
+     "There is no stage 'forget'. Stages: reset, update, new, hidden"),
+    (["step", X3, "--hidden-size", "4", "--stage", "projection"], 2, "There is no stage 'projection'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args, code, fragment", ERRORS, ids=[" ".join(args) for args, _, _ in ERRORS])
 def test_errors(cli, args, code, fragment):
     result = cli(*args)
     assert result.exit_code == code, result.output
@@ -195,3 +236,140 @@ def test_output_file_gets_ordinary_permissions(cli, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# --- every cell -----------------------------------------------------------------------------------------------
+
+X, H = "--x=0.5,-1,2", "--h=0.1,-0.2,0.3,0.4"
+OPTION_CASES = [
+    ([], CellOptions()),
+    (["--variant", "peephole"], CellOptions(variant="peephole")),
+    (["--variant", "cifg"], CellOptions(variant="cifg")),
+    (["--forget-bias", "-1.5"], CellOptions(forget_bias=-1.5)),
+    (["--forget-bias=2"], CellOptions(forget_bias=2.0)),
+    (["--cell-clip", "0.05"], CellOptions(cell_clip=0.05)),
+    (["--preact-clip", "0.2"], CellOptions(preact_clip=0.2)),
+    (["--gate-activation", "hard_sigmoid"], CellOptions(gate_activation="hard_sigmoid")),
+    (["--cell-activation", "relu"], CellOptions(cell_activation="relu")),
+    (["--variant", "gru"], CellOptions(variant="gru")),
+    (["--variant", "gru", "--gru-reset-before"], CellOptions(variant="gru", gru_reset_before=True)),
+]
+
+
+@pytest.mark.parametrize("args, cell", OPTION_CASES, ids=lambda v: " ".join(v) or "plain" if isinstance(v, list) else "")
+def test_each_option_reaches_the_cell(cli, args, cell):
+    c_prev = ["--c=1,2,-3,0.5"] if cell.has_cell_state else []  # a GRU takes no C
+    result = cli("step", X, H, "--weights", "random", "--seed", "4", *c_prev, *args, "--json")
+    assert result.exit_code == 0, result.output
+    content = json.loads(result.output)
+    assert content["variant"] == cell.variant and content["cell_options"] == cell.to_dict()
+    x, h = [0.5, -1, 2], [0.1, -0.2, 0.3, 0.4]
+    if cell.variant == "gru":
+        expected = cell_step(gru_preset("random", 4, 3, seed=4), x, h, cell=cell)
+    else:
+        expected = cell_step(
+            lstm_preset("random", 4, 3, seed=4, peepholes=cell.variant == "peephole"), x, h, [1, 2, -3, 0.5], cell
+        )
+    np.testing.assert_array_equal(content["steps"][0]["h"], expected.h)
+
+
+def test_projection_on_the_command_line(cli):
+    result = cli("step", X, "--h=0.1,-0.2", "--hidden-size", "4", "--proj-size", "2", "--weights", "random", "--json")
+    assert result.exit_code == 0, result.output
+    content = json.loads(result.output)
+    step = content["steps"][0]
+    assert len(step["h"]) == 2 and len(step["c"]) == 4 and len(step["concat"]) == 5 and len(step["h_unprojected"]) == 4
+    expected = cell_step(
+        lstm_preset("random", 4, 3, proj_size=2), [0.5, -1, 2], [0.1, -0.2], None, CellOptions(proj_size=2)
+    )
+    np.testing.assert_array_equal(step["h"], expected.h)
+    tables = cli("step", X, "--hidden-size", "4", "--proj-size", "2", "--weights", "random").output
+    assert "Projection   hₜ = W_hr·mₜ" in tables and "(2 from hₜ₋₁, then 3 from xₜ)" in tables
+    assert "h projected to P = 2" in tables and "zeros (P = 2)" in tables
+
+
+def test_gru_tables_have_no_cell_state(cli):
+    out = cli("step", "--preset", "seed-question", "--variant", "gru").output
+    for title in ("Reset gate", "Update gate", "New state", "New hidden state"):
+        assert title in out
+    assert "no cell state" in out and "Cₜ = [" not in out and "hₜ = [" in out
+    assert "Concatenation" not in out and "Forget gate" not in out
+    one = cli("step", "--preset", "seed-question", "--variant", "gru", "--stage", "new").output
+    assert "New state   nₜ = tanh(W_in·xₜ + b_in + rₜ ⊙ (W_hn·hₜ₋₁ + b_hn))" in one and "Reset gate" not in one
+
+
+@pytest.mark.parametrize("flag", ["--diagram", "--interactive"])
+def test_the_figure_and_the_walk_draw_every_cell(cli, flag):
+    result = cli("step", "--preset", "seed-question", "--variant", "gru", flag, input="q\n")
+    assert result.exit_code == 0 and "GRU cell, t = 1" in result.output
+
+
+@pytest.mark.parametrize("preset", ["seed-question", "long-memory", "forget-everything", "concat-not-sum"])
+def test_every_cell_resolves_inputs_like_the_plain_one(cli, preset):
+    """Presets, defaults and weights resolve the same for every cell: same h, x, C, W and b."""
+    plain = json.loads(cli("step", "--preset", preset, "--json").output)
+    peephole = json.loads(cli("step", "--preset", preset, "--variant", "peephole", "--json").output)
+    assert peephole["title"] == plain["title"] and peephole["notes"] == plain["notes"]
+    for key in ("x", "h_prev", "c_prev", "concat"):
+        assert peephole["steps"][0][key] == plain["steps"][0][key], key
+    for gate in ("forget", "input", "candidate", "output"):
+        for part in ("wz", "bias"):
+            assert peephole["steps"][0][gate][part] == plain["steps"][0][gate][part], (gate, part)
+
+
+CELLS = [[], ["--variant", "peephole"], ["--variant", "cifg"], ["--variant", "gru"], ["--cell-clip", "1"]]
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda args: " ".join(args) or "plain")
+def test_a_scenario_preset_has_its_own_size_for_every_cell(cli, cell):
+    """--hidden-size may only repeat the preset's H, and then its h is used as it is."""
+    refused = cli("step", "--preset", "seed-question", "--hidden-size", "3", *cell)
+    assert refused.exit_code == 2 and "disagrees with preset 'seed-question', whose cell has H = 5" in refused.output
+    same = json.loads(cli("step", "--preset", "seed-question", "--hidden-size", "5", *cell, "--json").output)
+    assert same["steps"][0]["h_prev"] == [0, 0.5, 0.1, 0.2, 0.6]
+    assert not any(note.startswith("h_(t-1) was not given") for note in same["notes"])
+
+
+def test_a_scenario_preset_with_a_projection_keeps_its_size(cli):
+    """H is the preset's; its h has H entries, not P, so h_(t-1) is zeros (P = 2)."""
+    content = json.loads(cli("step", "--preset", "seed-question", "--proj-size", "2", "--json").output)
+    assert content["hidden_size"] == 5 and content["steps"][0]["h_prev"] == [0, 0]
+    assert "h_(t-1) was not given, so it is assumed to be zeros (P = 2)." in content["notes"]
+    expected = cell_step(lstm_preset("identity", 5, 5, proj_size=2), [-0.1, 0.3, 0.1, -0.25, 0.1], None, None,
+                         CellOptions(proj_size=2))  # fmt: skip
+    np.testing.assert_array_equal(content["steps"][0]["h"], expected.h)
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda args: " ".join(args) or "plain")
+def test_an_h_that_does_not_fit_the_weights_is_named(cli, cell):
+    result = cli("step", "--preset", "concat-not-sum", "--h", "1,2", *cell)  # its cell has H = 3, I = 2
+    assert result.exit_code == 2, result.output
+    assert "--h has shape (2,), but the weights (random) are for H = 3, I = 2: W_" in result.output
+
+
+COMMANDS_WITH_A_CELL = ["step", "walk", "explain", "diagram", "grad", "run"]
+
+
+@pytest.mark.parametrize("command", COMMANDS_WITH_A_CELL)
+def test_the_option_groups_are_declared_once_for_every_command(command):
+    """Each command shows every option of the groups it takes, once, as declared in cli/options.py."""
+    click_command = typer.main.get_command(app).get_command(None, command)
+    names = [parameter.name for parameter in click_command.params]
+    assert len(names) == len(set(names))
+    assert set(CellChoice._fields) - {"typed"} <= set(names)
+    if command != "run":  # run reads --xs and its own layer and direction words
+        assert set(InputChoice._fields) <= set(names)
+    forget_bias = next(parameter for parameter in click_command.params if parameter.name == "forget_bias")
+    folded = "Add this to every b_f" in forget_bias.help  # grad declares its own: it is folded into b_f
+    assert folded == (command == "grad")
+
+
+def test_real_process_exit_codes_for_every_cell(run_cli):
+    done = run_cli("step", "--preset", "seed-question", "--variant", "gru", "--precision", "6")
+    assert done.returncode == 0, done.stderr
+    # unit 0 by hand: h_(t-1)[0] = 0, so h = (1 - σ(-0.1))·tanh(-0.1) = 0.524979·(-0.099668) = -0.052324
+    assert "hₜ = [-0.052324" in done.stdout
+    bad = run_cli("step", "--preset", "seed-question", "--variant", "gru", "--c", "1,2,3,4,5")
+    assert bad.returncode == 2 and "no cell state" in bad.stderr and "Traceback" not in bad.stderr
+    small = run_cli("step", "--x", "1,2", "--hidden-size", "3", "--proj-size", "3")
+    assert small.returncode == 2 and "must be smaller than the hidden size H = 3" in small.stderr

@@ -155,3 +155,14 @@ def test_float32_against_float64(cli, traces):
     assert diff["a"]["dtype"] == "float64" and diff["b"]["dtype"] == "float32"
     sizes = [stage["size"] for stage in diff["steps"][0]["stages"]]
     assert 0 < max(sizes) < 1e-6  # only rounding to float32 differs
+
+
+def test_traces_of_different_cells_and_of_a_gru_are_refused(cli, traces):
+    gru = traces("gru", "--preset", "seed-question", "--variant", "gru")
+    gru2 = traces("gru2", "--preset", "seed-question", "--variant", "gru", "--x=1,1,1,1,1")
+    cifg = traces("cifg", "--preset", "seed-question", "--variant", "cifg")
+    different = cli("diff", str(gru), str(cifg))
+    assert different.exit_code == 1 and "were made by different cells (variant 'gru' against 'cifg')" in different.output
+    both_gru = cli("diff", str(gru), str(gru2))
+    assert both_gru.exit_code == 1 and "cannot compare GRU traces yet" in both_gru.output
+    assert "Traceback" not in both_gru.output

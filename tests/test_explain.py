@@ -7,7 +7,9 @@ import math
 import pytest
 
 from lstm_trace import presets
-from lstm_trace.stages import STAGES
+from lstm_trace.cells import CellOptions
+from lstm_trace.stages import STAGES, layout_for
+from lstm_trace.stages.pages import PAGES
 
 from tests.framework_models import one_line
 
@@ -89,3 +91,51 @@ def test_all_lists_the_stages_in_order(cli):
     out = cli("explain", "all").output
     positions = [out.index(stage.title) for stage in STAGES]
     assert positions == sorted(positions)
+
+
+# --- the other cells: their pages and stages ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["peephole", "cifg", "gru"])
+def test_each_variant_has_an_explain_page(cli, variant):
+    result = cli("explain", variant)
+    assert result.exit_code == 0, result.output
+    page = PAGES[variant]
+    assert page.title in result.output and "What changes" in result.output and "Why it was proposed" in result.output
+    for stage in layout_for(CellOptions(variant=variant)).stages:
+        assert stage.equation in result.output
+    assert "Worked example: The seed question" in result.output
+    # unit 0, unless a term the cell adds is zero there: the GRU resets h_(t-1), and the seed question's
+    # h_(t-1)[0] is 0, so its example is unit 1; cifg adds no such term, and the peephole's C_(t-1) is zero everywhere
+    assert f"Unit {1 if variant == 'gru' else 0}:" in result.output
+    assert "plain LSTM  hₜ = [-0.0225, 0.2957, 0.0594, -0.0119, 0.2561]" in result.output  # the same worked example
+    assert cli("explain", "variant", "--variant", variant).output == result.output
+
+
+def test_option_pages_and_the_difference_between_the_clips(cli):
+    out = cli("explain", "variant", "--forget-bias", "1", "--cell-clip", "1", "--preact-clip", "2", "--gate-activation",
+              "hard_sigmoid", "--cell-activation", "relu").output  # fmt: skip
+    for key in ("forget_bias", "cell_clip", "preact_clip", "gate_activation", "cell_activation"):
+        assert PAGES[key].title in out
+    assert "Not --preact-clip: that one clips the gates'" in out and "Not --cell-clip: that one clips Cₜ" in out
+    assert "fₜ = hardσ(clip(W_f·z + b_f + 1, ±2))" in out
+    # unit 0: W_f·z = h[0] + x[0] = -0.1, b_f = 0, B = 1: hardσ(0.9) = 0.2·0.9 + 0.5 = 0.68
+    assert "fₜ[0] = hardσ(-0.1000 + 0.0000 + 1.0000) = hardσ(clip(0.9000, ±2)) = hardσ(0.9000) = 0.6800" in out
+
+
+def test_explain_one_stage_of_a_variant(cli):
+    out = cli("explain", "forget", "--variant", "peephole", "--c", "0,0,2,0,0").output
+    assert "fₜ = σ(W_f·z + p_f ⊙ Cₜ₋₁ + b_f)" in out and "Watch out" in out
+    # unit 2, the first with h_(t-1) and C_(t-1) both non-zero: W_f·z = 0.1 + 0.1, p_f·C = 1·2, σ(2.2) = 0.9002
+    assert "fₜ[2] = σ(0.2000 + 2.0000 + 0.0000) = σ(2.2000) = 0.9002" in out
+    gru = cli("explain", "new", "--variant", "gru", "--gru-reset-before").output
+    assert "Cho et al. 2014" in gru and "rₜ ⊙ hₜ₋₁" in gru
+    proj = cli("explain", "projection", "--proj-size", "2", "--hidden-size", "4", "--weights", "random").output
+    assert "W_hr (P, H) = (2, 4)" in proj and "hₜ[0] = W_hr[0, :]·mₜ =" in proj
+
+
+def test_explain_errors(cli):
+    conflict = cli("explain", "gru", "--variant", "cifg")
+    assert conflict.exit_code == 2 and "cannot be combined with --variant cifg" in conflict.output
+    missing = cli("explain", "forget", "--variant", "gru")
+    assert missing.exit_code == 2 and "There is no stage 'forget'" in missing.output

@@ -1,5 +1,5 @@
-"""The cell a weights file implies: used by step and explain without --variant, joined with the options the
-user adds, refused where the user contradicts it; commands that draw the plain cell only say so."""
+"""The cell a weights file implies: used by every command without --variant, joined with the options the
+user adds, refused where the user contradicts it or where the weights do not fit the cell asked for."""
 
 from __future__ import annotations
 
@@ -52,6 +52,52 @@ def test_options_that_contradict_the_file_are_usage_errors(cli, files, name, arg
     assert fragment in message and "Traceback" not in result.output
     if "contradicts" in fragment:
         assert files[name] in message and "Drop" in message
+
+
+def test_weights_file_with_extras_sets_the_variant(cli, tmp_path):
+    """A native file with peepholes is traced as the peephole cell, and one with GRU keys as a GRU,
+    without --variant: the same numbers as when the variant is given, which agrees with the file."""
+    path = tmp_path / "w.npz"
+    np.savez(path, **lstm_preset("random", 4, 3, seed=1, peepholes=True).as_arrays())
+    implied = json.loads(cli("step", X, "--weights", str(path), "--json").output)
+    given = json.loads(cli("step", X, "--weights", str(path), "--variant", "peephole", "--json").output)
+    assert implied["variant"] == "peephole" and implied["steps"] == given["steps"]
+    assert f"The cell options --variant peephole come from the weights ({path})." in implied["notes"]
+    expected = cell_step(lstm_preset("random", 4, 3, seed=1, peepholes=True), [0.5, -1, 2], None, None,
+                         CellOptions(variant="peephole"))  # h and C default to zeros  # fmt: skip
+    np.testing.assert_array_equal(implied["steps"][0]["h"], expected.h)
+    refused = cli("step", X, "--weights", str(path), "--variant", "lstm")
+    assert refused.exit_code == 2 and "--variant lstm contradicts the weights" in one_line(refused.output)
+    gru_path = tmp_path / "g.json"
+    gru_path.write_text(json.dumps({k: v.tolist() for k, v in gru_preset("random", 4, 3).as_arrays().items()}))
+    gru = cli("step", X, "--weights", str(gru_path), "--json")
+    assert gru.exit_code == 0, gru.output
+    assert json.loads(gru.output)["variant"] == "gru" and json.loads(gru.output)["hidden_size"] == 4
+
+
+def test_weights_that_do_not_fit_the_variant(cli, tmp_path):
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, **lstm_preset("random", 4, 3).as_arrays())
+    projected = tmp_path / "proj.npz"
+    np.savez(projected, **lstm_preset("random", 4, 3, proj_size=2).as_arrays())
+    gru = tmp_path / "gru.npz"
+    np.savez(gru, **gru_preset("random", 4, 3).as_arrays())
+    for args, code, fragment in (
+        (["--weights", str(plain), "--variant", "peephole"], 2, "needs peephole weights p_f, p_i, p_o"),
+        (["--weights", str(projected), "--proj-size", "3"], 2, "--proj-size 3 contradicts the weights"),
+        (["--weights", str(plain), "--proj-size", "2"], 2, "needs a projection W_hr"),
+        (["--weights", str(gru), "--variant", "cifg"], 2, "--variant cifg contradicts the weights"),
+        (["--weights", str(gru), "--c", "1,2,3,4"], 2, "a GRU has no cell state"),
+        (["--weights", str(plain), "--variant", "gru"], 2, "--variant gru needs GRU weights"),
+        (["--preset", "long-memory", "--variant", "gru"], 2, "sets LSTM weights (b_f, b_i)"),
+    ):
+        result = cli("step", X, *args) if "--preset" not in args else cli("step", *args)
+        assert result.exit_code == code, (args, result.output)
+        assert fragment in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    for args in (["--proj-size", "2"], []):  # the file's projection, given again or not
+        ok = cli("step", X, "--weights", str(projected), *args, "--json")
+        assert ok.exit_code == 0 and len(json.loads(ok.output)["steps"][0]["h"]) == 2
 
 
 def test_options_the_file_does_not_set_are_added(cli, files):
@@ -159,3 +205,24 @@ def test_a_trace_records_where_its_options_came_from(cli, files, tmp_path):
     assert "clip = 2 -> --preact-clip 2" in trace["weights"]["mapping"]
     step = cli("step", *args, "--output", str(tmp_path / "trace.json"))
     assert step.exit_code == 0 and cli("show", str(tmp_path / "trace.json")).output == step.output
+
+
+@pytest.mark.parametrize("cell, noted", [
+    (CellOptions(), ["p_f, p_i, p_o, which --variant lstm does not use: add --variant peephole"]),
+    (CellOptions(variant="cifg"), ["p_f, p_i, p_o, which --variant cifg does not use", "W_i and b_i in the weights are not used"]),
+    (CellOptions(variant="peephole"), []),
+])  # fmt: skip
+def test_what_the_cell_leaves_unused_is_noted(cell, noted):
+    """Weights given in Python say nothing about the cell: what they hold beyond it is noted, for every cell."""
+    weights = lstm_preset("random", H, I, seed=2, peepholes=True)
+    inputs = resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights, cell=cell)
+    said = " ".join(inputs.notes)
+    assert all(fragment in said for fragment in noted) and ("p_f" in said) == bool(noted)
+
+
+def test_weights_with_a_projection_need_a_projecting_cell():
+    weights = lstm_preset("random", H, I, proj_size=2)
+    with pytest.raises(UsageError, match=r"project h to P = 2 entries \(W_hr is 2 × 4\): add --proj-size 2"):
+        resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights)
+    inputs = resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights, cell=CellOptions(proj_size=2))
+    assert inputs.h_prev.shape == (2,) and inputs.c_prev.shape == (4,)
