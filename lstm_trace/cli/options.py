@@ -112,7 +112,7 @@ PreactClip = Annotated[
 ]
 ProjSize = Annotated[
     Optional[int],
-    typer.Option("--proj-size", help="Project h_t = W_hr (o ⊙ tanh(C_t)) to P < H entries (PyTorch's proj_size); needs --hidden-size H with a preset.", rich_help_panel=CELL),
+    typer.Option("--proj-size", help="Project h_t = W_hr (o ⊙ tanh(C_t)) to P < H entries (PyTorch's proj_size); needs --hidden-size H with --weights identity, zeros or random.", rich_help_panel=CELL),
 ]
 GateActivation = Annotated[
     str, typer.Option("--gate-activation", help="sigmoid (default) or hard_sigmoid = clip(0.2x + 0.5, 0, 1).", rich_help_panel=CELL)

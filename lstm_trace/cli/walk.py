@@ -42,7 +42,7 @@ def walk_through(
     given: InputChoice, cell: CellChoice, table: TableOptions, stage: str | None, export: Path | None
 ) -> None:
     """The walk of `walk` and `step --interactive`, from the options as typed."""
-    from .keys import open_keys
+    from .keys import open_keys  # only a walk loads the key reader and the session: `step` starts without them
     from .walk_session import WalkSession
 
     cell.options()  # a wrong cell option is reported first
