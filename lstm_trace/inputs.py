@@ -9,7 +9,7 @@
   may only repeat it (`check_preset_size`), and its weights are made for the cell
   (`scenarios.scenario_weights`);
 - a weights preset (identity, zeros, random) is made to fit the inputs and the
-  cell, so it needs H from --hidden-size or --h (`preset_hidden_size`);
+  cell, so it needs H from --hidden-size or --h (`made_weights`);
 - a weights file may say which cell it holds (a GRU, peepholes, a projection,
   ONNX's clip, ...): those options join the ones the user gave, and a given one
   that says otherwise is a usage error (`cell_for_weights`, `cell_for_file`);
@@ -27,7 +27,7 @@ import numpy as np
 from .cells.options import PLAIN, CellOptions
 from .cells.step import check_weights_fit
 from .errors import DataError, UsageError
-from .scenarios import Scenario
+from .scenarios import Scenario, preset_weights, scenario_weights
 from .weights import DTYPES, GRUWeights, LSTMWeights
 from .weights.cell_options import OPTION_FLAGS, implied_options, options_text
 
@@ -99,6 +99,23 @@ def preset_hidden_size(cell: CellOptions, spec: str, hidden_size: int | None, h_
             f"give --h (H = its length) or --hidden-size H."
         )
     return hidden_size if hidden_size is not None else h_size
+
+
+def made_weights(
+    cell: CellOptions,
+    spec: str | None,
+    scenario: Scenario | None,
+    hidden_size: int | None,
+    h_size: int | None,
+    input_size: int,
+    seed: int,
+) -> LSTMWeights | GRUWeights:
+    """Weights made for the cell rather than read from a file: the scenario's when no --weights was given,
+    else the weights preset `spec` (identity by default) sized to fit the inputs."""
+    if spec is None and scenario is not None:
+        return scenario_weights(scenario, cell)
+    spec = spec or "identity"
+    return preset_weights(cell, spec, preset_hidden_size(cell, spec, hidden_size, h_size), input_size, seed)
 
 
 def given_fields(cell: CellOptions) -> frozenset[str]:

@@ -15,8 +15,8 @@ import numpy as np
 
 from .cells.options import PLAIN, CellOptions
 from .errors import DataError, UsageError, shape_text
-from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, preset_hidden_size, preset_state
-from .scenarios import load_scenario, preset_weights, scenario_weights
+from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, made_weights, preset_state
+from .scenarios import load_scenario
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
 from .vectors import parse_vector
@@ -122,15 +122,11 @@ def _time_major(xs: np.ndarray, batch_first: bool) -> np.ndarray:
 
 def _cells(request: SequenceRequest, cell: CellOptions, scenario, h_size: int | None, input_size: int):
     """({key: weights}, the trace's "weights" block, whether steps should name their cell, the cell that runs)."""
-    if request.weights is None and scenario is not None:
-        weights = scenario_weights(scenario, cell)
+    if request.weights is None or request.weights in PRESET_NAMES:  # one cell, made for the cell options
+        weights = made_weights(cell, request.weights, scenario, request.hidden_size, h_size, input_size, request.seed)
         return {(0, "forward"): weights}, dict(weights.provenance), False, cell
-    spec = request.weights or "identity"
-    if spec in PRESET_NAMES:
-        hidden_size = preset_hidden_size(cell, spec, request.hidden_size, h_size)
-        weights = preset_weights(cell, spec, hidden_size, input_size, request.seed)
-        return {(0, "forward"): weights}, dict(weights.provenance), False, cell
-    found = read_weight_cells(Path(spec)) if isinstance(spec, (str, Path)) else spec  # a WeightsFile from Python
+    spec = request.weights  # a file's name, or a WeightsFile of cells already read (lstm_trace.run)
+    found = read_weight_cells(Path(spec)) if isinstance(spec, (str, Path)) else spec
     picked = request.layer is not None or request.direction is not None
     if picked or len(found.cells) == 1:
         key = select_key(found, request.layer, request.direction)

@@ -16,10 +16,8 @@ import numpy as np
 from .cells.options import PLAIN, CellOptions
 from .cells.step import cell_step, check_weights_fit
 from .errors import UsageError, shape_text
-from .inputs import (
-    cell_for_weights, check_dtype, check_hidden_size, check_size, preset_hidden_size, preset_state,
-)  # fmt: skip
-from .scenarios import load_scenario, preset_weights, scenario_weights
+from .inputs import cell_for_weights, check_dtype, check_hidden_size, check_size, made_weights, preset_state
+from .scenarios import load_scenario
 from .traces import Trace
 from .weights import PRESET_NAMES, GRUWeights, LayerSelection, LSTMWeights, read_weights_file
 
@@ -76,22 +74,11 @@ def resolve_inputs(
             notes.append("The preset's C_(t-1) is not used: a GRU has no cell state.")
     if x is None:
         raise UsageError("No input vector: give --x (for example --x=-0.1,0.3,0.1) or --preset NAME.")
-    check_size(len(x), "--x (input size I)")
-    if hidden_size is not None:
-        check_size(hidden_size, "--hidden-size")
-        if h is not None and cell.proj_size is None and len(h) != hidden_size:
-            raise UsageError(f"--hidden-size {hidden_size} disagrees with --h, which has {len(h)} entries.")
-    if h is not None:
-        check_size(len(h), "--h (hidden size H)")
-
-    if weights is None and scenario is not None:
-        loaded = scenario_weights(scenario, cell)
-    elif isinstance(weights, (LSTMWeights, GRUWeights)):  # read from a file above, or given in Python
+    _check_sizes(cell, x, h, hidden_size)
+    if isinstance(weights, (LSTMWeights, GRUWeights)):  # read from a file above, or given in Python
         loaded = weights
     else:
-        spec = weights or "identity"
-        H = preset_hidden_size(cell, spec, hidden_size, None if h is None else len(h))
-        loaded = preset_weights(cell, spec, H, len(x), seed)
+        loaded = made_weights(cell, weights, scenario, hidden_size, None if h is None else len(h), len(x), seed)
     check_hidden_size(hidden_size, loaded)
     _check_cell_fits(cell, loaded)
     notes += _weights_notes(cell, loaded)
@@ -127,6 +114,16 @@ def trace_step(inputs: StepInputs) -> Trace:
         notes=inputs.notes,
         cell=inputs.cell,
     )
+
+
+def _check_sizes(cell: CellOptions, x: np.ndarray, h: np.ndarray | None, hidden_size: int | None) -> None:
+    check_size(len(x), "--x (input size I)")
+    if hidden_size is not None:
+        check_size(hidden_size, "--hidden-size")
+        if h is not None and cell.proj_size is None and len(h) != hidden_size:
+            raise UsageError(f"--hidden-size {hidden_size} disagrees with --h, which has {len(h)} entries.")
+    if h is not None:
+        check_size(len(h), "--h (hidden size H)")
 
 
 def _check_cell_fits(cell: CellOptions, weights: LSTMWeights | GRUWeights) -> None:

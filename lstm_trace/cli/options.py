@@ -1,16 +1,17 @@
 """Options shared by the commands, declared once.
 
-Each option is one module-level `Annotated` alias, so Typer resolves it by a name
-lookup rather than evaluating the expression at every start-up. Options that travel
+Each option is one module-level `Annotated` alias, built once at import (a command's
+annotation then names it rather than spelling the expression out). Options that travel
 together form a group, a NamedTuple of those aliases: `InputChoice` (--preset, --h,
 --x, --c, --hidden-size, --weights, ...) and `CellChoice` (--variant and the cell's
 run-time options). A command takes a group as ONE parameter:
 
     @option_groups
-    def diagram(inputs: InputChoice, cell: CellChoice, precision: Precision = 4, ...) -> None:
-        step_inputs = resolve_choice(inputs, cell)
+    def diagram(given: InputChoice, cell: CellChoice, precision: Precision = 4, ...) -> None:
+        inputs = resolve_choice(given, cell)  # a StepInputs: presets, files and sizes resolved
 
-and `option_groups` shows Typer each option of the group as a parameter of its own.
+and `option_groups` shows Typer each option of the group as a parameter of its own
+(same flags, help and order), then calls the command with one NamedTuple per group.
 A command that declares one of a group's options itself keeps its own (grad's
 --forget-bias, which is folded into b_f): the group's field keeps its default.
 """
