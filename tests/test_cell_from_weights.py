@@ -205,24 +205,3 @@ def test_a_trace_records_where_its_options_came_from(cli, files, tmp_path):
     assert "clip = 2 -> --preact-clip 2" in trace["weights"]["mapping"]
     step = cli("step", *args, "--output", str(tmp_path / "trace.json"))
     assert step.exit_code == 0 and cli("show", str(tmp_path / "trace.json")).output == step.output
-
-
-@pytest.mark.parametrize("cell, noted", [
-    (CellOptions(), ["p_f, p_i, p_o, which --variant lstm does not use: add --variant peephole"]),
-    (CellOptions(variant="cifg"), ["p_f, p_i, p_o, which --variant cifg does not use", "W_i and b_i in the weights are not used"]),
-    (CellOptions(variant="peephole"), []),
-])  # fmt: skip
-def test_what_the_cell_leaves_unused_is_noted(cell, noted):
-    """Weights given in Python say nothing about the cell: what they hold beyond it is noted, for every cell."""
-    weights = lstm_preset("random", H, I, seed=2, peepholes=True)
-    inputs = resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights, cell=cell)
-    said = " ".join(inputs.notes)
-    assert all(fragment in said for fragment in noted) and ("p_f" in said) == bool(noted)
-
-
-def test_weights_with_a_projection_need_a_projecting_cell():
-    weights = lstm_preset("random", H, I, proj_size=2)
-    with pytest.raises(UsageError, match=r"project h to P = 2 entries \(W_hr is 2 × 4\): add --proj-size 2"):
-        resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights)
-    inputs = resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights, cell=CellOptions(proj_size=2))
-    assert inputs.h_prev.shape == (2,) and inputs.c_prev.shape == (4,)

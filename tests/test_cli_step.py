@@ -7,12 +7,9 @@ import json
 
 import numpy as np
 import pytest
-import typer
 
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.cli import app
-from lstm_trace.cli.options import CellChoice, InputChoice
 from lstm_trace.weights import gru_preset, lstm_preset
 
 SEED_F_8 = ["0.47502081", "0.68997448", "0.54983400", "0.48750260", "0.66818777"]
@@ -302,66 +299,6 @@ def test_gru_tables_have_no_cell_state(cli):
 def test_the_figure_and_the_walk_draw_every_cell(cli, flag):
     result = cli("step", "--preset", "seed-question", "--variant", "gru", flag, input="q\n")
     assert result.exit_code == 0 and "GRU cell, t = 1" in result.output
-
-
-@pytest.mark.parametrize("preset", ["seed-question", "long-memory", "forget-everything", "concat-not-sum"])
-def test_every_cell_resolves_inputs_like_the_plain_one(cli, preset):
-    """Presets, defaults and weights resolve the same for every cell: same h, x, C, W and b."""
-    plain = json.loads(cli("step", "--preset", preset, "--json").output)
-    peephole = json.loads(cli("step", "--preset", preset, "--variant", "peephole", "--json").output)
-    assert peephole["title"] == plain["title"] and peephole["notes"] == plain["notes"]
-    for key in ("x", "h_prev", "c_prev", "concat"):
-        assert peephole["steps"][0][key] == plain["steps"][0][key], key
-    for gate in ("forget", "input", "candidate", "output"):
-        for part in ("wz", "bias"):
-            assert peephole["steps"][0][gate][part] == plain["steps"][0][gate][part], (gate, part)
-
-
-CELLS = [[], ["--variant", "peephole"], ["--variant", "cifg"], ["--variant", "gru"], ["--cell-clip", "1"]]
-
-
-@pytest.mark.parametrize("cell", CELLS, ids=lambda args: " ".join(args) or "plain")
-def test_a_scenario_preset_has_its_own_size_for_every_cell(cli, cell):
-    """--hidden-size may only repeat the preset's H, and then its h is used as it is."""
-    refused = cli("step", "--preset", "seed-question", "--hidden-size", "3", *cell)
-    assert refused.exit_code == 2 and "disagrees with preset 'seed-question', whose cell has H = 5" in refused.output
-    same = json.loads(cli("step", "--preset", "seed-question", "--hidden-size", "5", *cell, "--json").output)
-    assert same["steps"][0]["h_prev"] == [0, 0.5, 0.1, 0.2, 0.6]
-    assert not any(note.startswith("h_(t-1) was not given") for note in same["notes"])
-
-
-def test_a_scenario_preset_with_a_projection_keeps_its_size(cli):
-    """H is the preset's; its h has H entries, not P, so h_(t-1) is zeros (P = 2)."""
-    content = json.loads(cli("step", "--preset", "seed-question", "--proj-size", "2", "--json").output)
-    assert content["hidden_size"] == 5 and content["steps"][0]["h_prev"] == [0, 0]
-    assert "h_(t-1) was not given, so it is assumed to be zeros (P = 2)." in content["notes"]
-    expected = cell_step(lstm_preset("identity", 5, 5, proj_size=2), [-0.1, 0.3, 0.1, -0.25, 0.1], None, None,
-                         CellOptions(proj_size=2))  # fmt: skip
-    np.testing.assert_array_equal(content["steps"][0]["h"], expected.h)
-
-
-@pytest.mark.parametrize("cell", CELLS, ids=lambda args: " ".join(args) or "plain")
-def test_an_h_that_does_not_fit_the_weights_is_named(cli, cell):
-    result = cli("step", "--preset", "concat-not-sum", "--h", "1,2", *cell)  # its cell has H = 3, I = 2
-    assert result.exit_code == 2, result.output
-    assert "--h has shape (2,), but the weights (random) are for H = 3, I = 2: W_" in result.output
-
-
-COMMANDS_WITH_A_CELL = ["step", "walk", "explain", "diagram", "grad", "run"]
-
-
-@pytest.mark.parametrize("command", COMMANDS_WITH_A_CELL)
-def test_the_option_groups_are_declared_once_for_every_command(command):
-    """Each command shows every option of the groups it takes, once, as declared in cli/options.py."""
-    click_command = typer.main.get_command(app).get_command(None, command)
-    names = [parameter.name for parameter in click_command.params]
-    assert len(names) == len(set(names))
-    assert set(CellChoice._fields) - {"typed"} <= set(names)
-    if command != "run":  # run reads --xs and its own layer and direction words
-        assert set(InputChoice._fields) <= set(names)
-    forget_bias = next(parameter for parameter in click_command.params if parameter.name == "forget_bias")
-    folded = "Add this to every b_f" in forget_bias.help  # grad declares its own: it is folded into b_f
-    assert folded == (command == "grad")
 
 
 def test_real_process_exit_codes_for_every_cell(run_cli):
