@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from lstm_trace import DataError, UsageError, lstm_step, presets
+from lstm_trace.cells.options import GRU, LSTM
+from lstm_trace.cells.step import cell_step
 from lstm_trace.sequence import run_cell, trace_cell, trace_cell_chunks
 from lstm_trace.sequence_trace import stored_quantities
 from lstm_trace.trace_buffers import block_steps_for
 from lstm_trace.stack import StackStream, initial_states, run_lstm, stack_layout
 from lstm_trace.trace_json import step_to_dict
+from lstm_trace.weights.variant_presets import gru_preset, lstm_preset
 
 from tests.torch_lstm import cells_from_torch, torch_per_step_states
 
@@ -281,3 +284,28 @@ def test_streamed_stack_gives_the_same_outputs_as_torch():
     np.testing.assert_allclose(stream.output, output.numpy(), rtol=0, atol=1e-5)
     np.testing.assert_allclose(stream.h_n, h_n.numpy(), rtol=0, atol=1e-5)
     np.testing.assert_allclose(stream.c_n, c_n.numpy(), rtol=0, atol=1e-5)
+
+
+# ---- the cell's own step on the rows of a batch -----------------------------------------------
+
+
+@pytest.mark.parametrize("cell", [LSTM(), LSTM(peephole=True, cell_clip=0.5), LSTM(cifg=True), LSTM(proj_size=2),
+                                  GRU(), GRU(reset_before=True, preact_clip=0.7)], ids=str)  # fmt: skip
+def test_the_cell_step_on_rows_is_each_row_s_step(cell):
+    H, I, B = 4, 3, 5
+    weights = (gru_preset("random", H, I, 2) if cell.variant == "gru"
+               else lstm_preset("random", H, I, 2, peepholes=cell.variant == "peephole", proj_size=cell.proj_size))  # fmt: skip
+    rng = np.random.default_rng(0)
+    xs, h = rng.normal(size=(B, I)), rng.normal(size=(B, weights.h_size))
+    c = rng.normal(size=(B, H)) if cell.has_cell_state else None
+    rows = cell_step(weights, xs, h, c, cell)
+    for b in range(B):
+        alone = cell_step(weights, xs[b], h[b], None if c is None else c[b], cell)
+        for name, value in alone.values.items():
+            row = rows[name] if rows[name].ndim == 1 else rows[name][b]  # a bias has no batch axis
+            # the matrix products of B rows are one BLAS call, which may sum in another order than B calls
+            np.testing.assert_allclose(row, value, rtol=0, atol=1e-14, err_msg=name)
+    one = cell_step(weights, xs[:1], h[:1], None if c is None else c[:1], cell)  # a batch of one: the very bits
+    alone = cell_step(weights, xs[0], h[0], None if c is None else c[0], cell)
+    for name, value in alone.values.items():
+        np.testing.assert_array_equal(one[name] if one[name].ndim == 1 else one[name][0], value, err_msg=name)
