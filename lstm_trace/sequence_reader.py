@@ -213,8 +213,4 @@ def _for_cell(layer: int | None, direction: str) -> str:
 def _chunk(steps: list, cell: CellInfo, batch: int, origin: str, info: SequenceInfo) -> SequenceTrace:
     if len(steps) % batch:
         raise DataError(f"The {origin} ends a run of steps part-way through a batch of {batch}.")
-    if info.cell.is_plain:
-        return from_steps(steps, batch, cell.layer, cell.direction)
-    from .variants.sequence_trace import variant_from_steps
-
-    return variant_from_steps(steps, batch, info.cell, cell.layer, cell.direction)
+    return from_steps(steps, batch, info.cell, cell.layer, cell.direction)

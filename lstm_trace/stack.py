@@ -1,22 +1,29 @@
-"""Stacks: several layers and/or two directions, run the way `torch.nn.LSTM` runs them.
+"""Stacks: several layers and/or two directions of any cell, run the way `torch.nn.LSTM` / `GRU` run them.
 
-Cells come as a mapping {(layer, "forward" | "reverse"): LSTMWeights}. Layer 0 reads
-the input sequence; each later layer reads the output sequence of the layer below.
-The reverse cell of a layer reads its input backwards (t = T first), and a layer's
-output at step t is [h_forward(t) ; h_reverse(t)], concatenated per step. The final
-states h_n and c_n are stacked in PyTorch's order: index = layer × D + direction.
+Cells come as a mapping {(layer, "forward" | "reverse"): weights}, every one running the
+same cell (`CellOptions`). Layer 0 reads the input sequence; each later layer reads the
+output sequence of the layer below. The reverse cell of a layer reads its input
+backwards (t = T first), and a layer's output at step t is [h_forward(t) ; h_reverse(t)],
+concatenated per step. The final states h_n and c_n are stacked in PyTorch's order:
+index = layer × D + direction.
+
+`run_stack` is the Python API (the outputs, and every cell's trace if asked);
+`SequenceStream` yields the traces chunk by chunk, as `run` writes and summarises them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Iterator, Mapping
 
 import numpy as np
 
+from .cells.options import PLAIN, CellOptions
 from .errors import DataError, UsageError, shape_text
 from .sequence import run_cell, trace_cell, trace_cell_chunks
 from .sequence_trace import DIRECTIONS, SequenceTrace
+from .weights.gru import GRUWeights
 from .weights.model import LSTMWeights
 
 CellKey = tuple[int, str]  # (layer, "forward" | "reverse")
@@ -28,7 +35,7 @@ class StackLayout:
     directions: tuple[str, ...]  # ("forward",) or ("forward", "reverse")
     hidden_size: int
     input_size: int  # of layer 0
-    output_size: int | None = None  # the length of h: P with a projection (variants), else None for H
+    output_size: int | None = None  # the length of h: P with a projection, else None for H
 
     @property
     def keys(self) -> list[CellKey]:
@@ -43,8 +50,8 @@ class StackLayout:
         return self.input_size if layer == 0 else len(self.directions) * self.h_size
 
 
-def stack_layout(cells: Mapping[CellKey, LSTMWeights]) -> StackLayout:
-    """Check that the cells form a stack torch.nn.LSTM could run, and describe it."""
+def stack_layout(cells: Mapping[CellKey, LSTMWeights | GRUWeights]) -> StackLayout:
+    """Check that the cells form a stack torch.nn.LSTM (or GRU) could run, and describe it."""
     if not cells:
         raise DataError("No LSTM cells were given: a stack needs at least the cell (0, 'forward').")
     found = ", ".join(f"(layer {layer}, {direction})" for layer, direction in sorted(cells))
@@ -72,95 +79,108 @@ def stack_layout(cells: Mapping[CellKey, LSTMWeights]) -> StackLayout:
 
 @dataclass(frozen=True)
 class StackRun:
-    output: np.ndarray  # (T, B, D·H), or (B, T, D·H) with batch_first, or (T, D·H) unbatched
-    h_n: np.ndarray  # (L·D, B, H), or (L·D, H) unbatched
-    c_n: np.ndarray
+    output: np.ndarray  # (T, B, D·P), or (B, T, D·P) with batch_first, or (T, D·P) unbatched (P: h's length)
+    h_n: np.ndarray  # (L·D, B, P), or (L·D, P) unbatched
+    c_n: np.ndarray | None  # (L·D, B, H); None for a GRU, as torch.nn.GRU returns none
     traces: dict[CellKey, SequenceTrace] | None = None
 
 
-def run_lstm(
-    cells: Mapping[CellKey, LSTMWeights],
+def run_stack(
+    cells: Mapping[CellKey, LSTMWeights | GRUWeights],
     xs: np.ndarray,
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
     *,
+    cell: CellOptions = PLAIN,
     batch_first: bool = False,
     keep_trace: bool = False,
 ) -> StackRun:
-    """What `torch.nn.LSTM(...)(xs, (h0, c0))` computes, with the trace of every cell if asked.
+    """What `torch.nn.LSTM(...)(xs, (h0, c0))` (or `torch.nn.GRU(...)(xs, h0)`) computes, with the trace of
+    every cell if asked.
 
-    xs is (T, I) for one sequence, (T, B, I), or (B, T, I) with batch_first; h0 and c0
-    are (L·D, B, H) or (L·D, H), zeros when omitted.
+    xs is (T, I) for one sequence, (T, B, I), or (B, T, I) with batch_first; h0 is (L·D, B, P) or
+    (L·D, P), c0 (L·D, B, H) or (L·D, H) (none for a GRU), zeros when omitted.
     """
     layout = stack_layout(cells)
     batched = np.ndim(xs) == 3
     xs = as_time_major(xs, batch_first)
-    h0, c0 = (initial_states(layout, state, xs.shape[1], name) for name, state in (("h_0", h0), ("c_0", c0)))
+    h0 = initial_states(layout, h0, xs.shape[1], "h_0", layout.h_size)
+    c0 = initial_states(layout, c0, xs.shape[1], "c_0") if cell.has_cell_state or c0 is not None else None
     traces: dict[CellKey, SequenceTrace] = {}
-    dtype = cells[(0, "forward")].dtype
-    h_n, c_n = np.empty_like(h0, dtype=dtype), np.empty_like(c0, dtype=dtype)
+    h_n, c_n = [], []
     layer_input = xs
     for layer in range(layout.layers):
         outputs = []
         for d, direction in enumerate(layout.directions):
             index = layer * len(layout.directions) + d
-            run = (trace_cell if keep_trace else run_cell)(
-                cells[(layer, direction)], layer_input, h0[index], c0[index], reverse=direction == "reverse",
-                **({"layer": layer} if keep_trace else {}),
-            )  # fmt: skip
+            given = (cells[(layer, direction)], layer_input, h0[index], None if c0 is None else c0[index])
+            options = {"cell": cell, "reverse": direction == "reverse"}
+            run = trace_cell(*given, **options, layer=layer) if keep_trace else run_cell(*given, **options)
             outputs.append(run.outputs)
-            h_n[index], c_n[index] = run.h_n, run.c_n
+            h_n.append(run.h_n)
+            c_n.append(run.c_n)
             if run.trace is not None:
                 traces[(layer, direction)] = run.trace
-        layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)  # (T, B, D·H)
+        layer_input = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)  # (T, B, D·P)
+    unbatch = (lambda states: states) if batched else (lambda states: states[:, 0])  # noqa: E731
     return StackRun(
         output=pytorch_layout(layer_input, batched, batch_first),
-        h_n=h_n if batched else h_n[:, 0],
-        c_n=c_n if batched else c_n[:, 0],
+        h_n=unbatch(np.stack(h_n)),
+        c_n=None if c_n[0] is None else unbatch(np.stack(c_n)),
         traces=traces if keep_trace else None,
     )
 
 
-class StackStream:
-    """The traces of every cell of a stack, a chunk of steps at a time, in the order computed.
+class SequenceStream:
+    """The traces of the cells given, a chunk of steps at a time, in the order computed.
 
-    Iterate it for the chunks (each valid until the next is asked for); afterwards
-    `output`, `h_n` and `c_n` hold what `run_lstm` returns. Memory stays bounded by
-    the chunk size plus one layer's output sequence, whatever T is.
+    The cells are a whole stack, or the one cell a user picked with --layer/--direction
+    (which reads the input sequence, whatever its layer; a reverse cell still reads it
+    backwards). Iterate it for the chunks (each valid until the next is asked for);
+    afterwards `output`, `h_n` and `c_n` hold the final outputs, as `run_stack` returns
+    them before the PyTorch layout. Memory stays bounded by the chunk size plus one
+    layer's output sequence, whatever T is; without `keep_output`, a lone cell keeps no
+    output sequence (`output` stays None).
     """
 
-    def __init__(self, cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
-                 chunk_steps: int | None = 1024, cell=None) -> None:  # fmt: skip
-        """xs (T, B, I), h0 (L·D, B, P) and c0 (L·D, B, H) (None for a GRU), already checked.
-        `cell` (a variants.CellOptions) picks the engine: the fast plain one when None or plain."""
-        self.cells, self.layout = cells, stack_layout(cells)
-        self.xs, self.h0, self.c0, self.chunk_steps = xs, h0, c0, chunk_steps
-        self.engine = engine_for(cell)
+    def __init__(self, cells: Mapping[CellKey, LSTMWeights | GRUWeights], xs: np.ndarray, h0: np.ndarray,
+                 c0: np.ndarray | None, *, cell: CellOptions = PLAIN, chunk_steps: int | None = 1024,
+                 label_layers: bool = True, keep_output: bool = True) -> None:  # fmt: skip
+        """xs (T, B, I), h0 (cells, B, P) and c0 (cells, B, H) (None for a GRU), already checked, the cells
+        in the order they run (layer by layer, forward first); with label_layers, chunks say their layer."""
+        if len(cells) > 1:
+            stack_layout(cells)
+        self.cells, self.xs, self.h0, self.c0, self.cell = cells, xs, h0, c0, cell
+        self.chunk_steps, self.label_layers, self.keep_output = chunk_steps, label_layers, keep_output
         self.output: np.ndarray | None = None
-        dtype = cells[(0, "forward")].dtype
+        dtype = next(iter(cells.values())).dtype
         self.h_n = np.empty_like(h0, dtype=dtype)
         self.c_n = None if c0 is None else np.empty_like(c0, dtype=dtype)
 
     def __iter__(self) -> Iterator[SequenceTrace]:
-        layout, H = self.layout, self.layout.h_size
-        layer_input = self.xs
         T, B = self.xs.shape[:2]
-        for layer in range(layout.layers):
-            layer_output = np.empty((T, B, len(layout.directions) * H), layer_input.dtype)
-            for d, direction in enumerate(layout.directions):
-                index = layer * len(layout.directions) + d
-                chunks = self.engine(
-                    self.cells[(layer, direction)], layer_input, self.h0[index],
-                    None if self.c0 is None else self.c0[index],
-                    reverse=direction == "reverse", chunk_steps=self.chunk_steps, layer=layer,
+        keys = sorted(self.cells, key=lambda key: (key[0], DIRECTIONS.index(key[1])))  # the order h0 lists them
+        layer_input = self.xs
+        for layer, layer_keys in groupby(keys, key=lambda key: key[0]):
+            layer_keys = list(layer_keys)
+            P = self.cells[layer_keys[0]].h_size
+            last = layer_keys[-1] == keys[-1]
+            output = np.empty((T, B, len(layer_keys) * P), layer_input.dtype) if self.keep_output or not last else None
+            for d, key in enumerate(layer_keys):
+                index = keys.index(key)  # of its initial and final states
+                chunks = trace_cell_chunks(
+                    self.cells[key], layer_input, self.h0[index], None if self.c0 is None else self.c0[index],
+                    cell=self.cell, reverse=key[1] == "reverse", chunk_steps=self.chunk_steps,
+                    layer=layer if self.label_layers else None,
                 )  # fmt: skip
                 for chunk in chunks:
-                    layer_output[chunk.times - 1, :, d * H : (d + 1) * H] = chunk["h"]
+                    if output is not None:
+                        output[chunk.times - 1, :, d * P : (d + 1) * P] = chunk["h"]
                     self.h_n[index] = chunk["h"][-1]
                     if self.c_n is not None:
                         self.c_n[index] = chunk["c"][-1]
                     yield chunk
-            layer_input = layer_output
+            layer_input = output
         self.output = layer_input
 
 
@@ -202,58 +222,3 @@ def initial_states(layout: StackLayout, state: np.ndarray | None, batch: int, na
         )
     return state
 
-
-class CellStream:
-    """One cell on its own, with the same interface as `StackStream`: the cell a user picked
-    with --layer/--direction. A reverse cell still reads the sequence backwards."""
-
-    def __init__(self, key: CellKey, weights: LSTMWeights, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
-                 chunk_steps: int | None = 1024, label_layer: bool = True, keep_output: bool = True,
-                 cell=None) -> None:  # fmt: skip
-        """xs (T, B, I); h0 (1, B, P), c0 (1, B, H) (None for a GRU). Without keep_output, `output`
-        stays None: memory is then bounded by the chunk, whatever T is."""
-        self.key, self.weights, self.xs, self.h0, self.c0 = key, weights, xs, h0, c0
-        self.chunk_steps, self.label_layer, self.keep_output = chunk_steps, label_layer, keep_output
-        self.engine = engine_for(cell)
-        self.output: np.ndarray | None = None
-        self.h_n = np.empty_like(h0, dtype=weights.dtype)
-        self.c_n = None if c0 is None else np.empty_like(c0, dtype=weights.dtype)
-
-    def __iter__(self) -> Iterator[SequenceTrace]:
-        layer, direction = self.key
-        T, B = self.xs.shape[:2]
-        if self.keep_output:
-            self.output = np.empty((T, B, self.weights.h_size), self.weights.dtype)
-        chunks = self.engine(
-            self.weights, self.xs, self.h0[0], None if self.c0 is None else self.c0[0], reverse=direction == "reverse",
-            chunk_steps=self.chunk_steps, layer=layer if self.label_layer else None,
-        )  # fmt: skip
-        for chunk in chunks:
-            if self.output is not None:
-                self.output[chunk.times - 1] = chunk["h"]
-            self.h_n[0] = chunk["h"][-1]
-            if self.c_n is not None:
-                self.c_n[0] = chunk["c"][-1]
-            yield chunk
-
-
-def open_stream(cells: Mapping[CellKey, LSTMWeights], xs: np.ndarray, h0: np.ndarray, c0: np.ndarray | None,
-                chunk_steps: int | None = 1024, label_layers: bool = True, keep_output: bool = True, cell=None
-                ) -> StackStream | CellStream:  # fmt: skip
-    """A stream over a whole stack, or over the one cell given (whatever its layer and direction).
-    A stack keeps each layer's output sequence anyway: the next layer reads it. `cell` (a
-    variants.CellOptions) names a variant cell; None or the plain cell runs the fast plain engine."""
-    if len(cells) == 1:
-        (key, weights), = cells.items()
-        return CellStream(key, weights, xs, h0, c0, chunk_steps, label_layers, keep_output, cell)
-    return StackStream(cells, xs, h0, c0, chunk_steps, cell)
-
-
-def engine_for(cell):
-    """The chunked engine, called like `sequence.trace_cell_chunks`: the plain LSTM's fast one, or the
-    variants' (`variants/sequence.py`) for any other cell."""
-    if cell is None or cell.is_plain:
-        return trace_cell_chunks
-    from .variants.sequence import variant_engine  # only a variant run loads it
-
-    return variant_engine(cell)
