@@ -6,7 +6,7 @@
 
 xs is (T, B, I); h0 is (B, P) (P = H without a projection) and c0 (B, H), zeros when
 omitted; a GRU takes no c0. `reverse=True` reads the sequence backwards (t = T first),
-as the reverse cell of a bidirectional stack does (`stack.py` runs stacks).
+as the reverse cell of a bidirectional stack does (`sequence_stack.py` runs stacks).
 
 Each step is the cell's own step (`cells.step.cell_step`: `lstm_step`, `gru_step`) on the
 B rows of the batch at once, so a sequence computes what `step` computes, line for line.

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import DataError, UsageError, shape_text
 from .scenarios import load_scenario, scenario_weights
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
-from .stack import CellKey, initial_states, stack_layout, StackLayout
+from .sequence_stack import CellKey, initial_states, stack_layout, StackLayout
 from .tracer import MAX_SIZE, check_hidden_size, check_preset_size
 from .cells.options import PLAIN, CellOptions
 from .vectors import parse_vector

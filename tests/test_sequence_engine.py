@@ -1,7 +1,7 @@
-"""The sequence engine (`sequence.py`, stacks in `stack.py`) for every cell, against references: the cell's own
-step (float64: bit for bit where the engine runs that very step on one sequence, 1e-12 otherwise), hand-written
-loops of the equations (float64, 1e-10), torch.nn.LSTM, torch.nn.GRU and torch.nn.LSTM(proj_size=P) (float32, 1e-5;
-float64, 1e-10), and ONNX Runtime's LSTM and GRU operators (float32, 1e-5)."""
+"""The sequence engine (`sequence.py`, stacks in `sequence_stack.py`) for every cell, against references: the
+cell's own step (float64: bit for bit where the engine runs that very step on one sequence, 1e-12 otherwise),
+hand-written loops of the equations (float64, 1e-10), torch.nn.LSTM, torch.nn.GRU and torch.nn.LSTM(proj_size=P)
+(float32, 1e-5; float64, 1e-10), and ONNX Runtime's LSTM and GRU operators (float32, 1e-5)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from lstm_trace.cells.step import cell_step
 from lstm_trace.fused_lstm import block_steps_for, pack, supports
 from lstm_trace.sequence import run_cell, trace_cell, trace_cell_chunks
 from lstm_trace.sequence_trace import stored_quantities
-from lstm_trace.stack import SequenceStream, initial_states, run_stack, stack_layout
+from lstm_trace.sequence_stack import SequenceStream, initial_states, run_stack, stack_layout
 from lstm_trace.stages import layout_for
 from lstm_trace.trace_json import step_to_dict
 from lstm_trace.variants.sequence_cells import cell_for_file

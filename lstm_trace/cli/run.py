@@ -19,7 +19,7 @@ from ..sequence import chunk_steps_for
 from ..sequence_inputs import SequenceRequest, resolve_sequence_inputs
 from ..sequence_json import TraceWriter, outputs_dict
 from ..sequence_report import ReportBuilder, ReportPlan
-from ..stack import SequenceStream
+from ..sequence_stack import SequenceStream
 from ..vectors import parse_sequence
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
