@@ -60,11 +60,11 @@ def run_cell(
     if fused_lstm.supports(cell):
         outputs, h_n, c_n = fused_lstm.run_states(pack(weights), xs, h, c, reverse)
         return CellRun(outputs=outputs, h_n=h_n, c_n=c_n)
-    outputs = np.empty((*xs.shape[:2], h.shape[1]), xs.dtype)
+    outputs = np.empty((*xs.shape[:2], h.shape[1]), xs.dtype)  # (T, B, P)
     for t in _positions(len(xs), reverse):
         step = cell_step(weights, xs[t - 1], h, c, cell, int(t))  # (B, ·) rows
-        outputs[t - 1] = h = step.h
-        c = step.c
+        h, c = step.h, step.c
+        outputs[t - 1] = h
     return CellRun(outputs=outputs, h_n=h, c_n=c)
 
 
@@ -101,23 +101,32 @@ def trace_cell_chunks(
     asked for (`SequenceTrace.copy()` keeps one).
     """
     xs, h, c = check_sequence(weights, cell, xs, h0, c0)
-    T, B = xs.shape[:2]
+    T = len(xs)
     S = T if chunk_steps is None else max(1, min(chunk_steps, T))
-    direction = "reverse" if reverse else "forward"
-    positions = _positions(T, reverse)  # t of each step, in the order computed
-    buffers = TraceBuffers(pack(weights), S, B, xs.dtype, layer, direction) if fused_lstm.supports(cell) else None
-    for start in range(0, T, S):
+    chunks = _fused_chunks if fused_lstm.supports(cell) else _cell_step_chunks
+    yield from chunks(weights, cell, xs, h, c, S, reverse, layer)
+
+
+def _cell_step_chunks(weights, cell, xs, h, c, S: int, reverse: bool, layer: int | None) -> Iterator[SequenceTrace]:
+    """The cell's own step on the B rows of each step, its values stacked a chunk of S steps at a time."""
+    positions = _positions(len(xs), reverse)
+    for start in range(0, len(xs), S):
+        steps = []
+        for t in positions[start : start + S]:
+            steps.append(cell_step(weights, xs[t - 1], h, c, cell, int(t)))  # (B, ·) rows
+            h, c = steps[-1].h, steps[-1].c
+        yield from_row_steps(steps, layer, "reverse" if reverse else "forward")
+
+
+def _fused_chunks(weights, cell, xs, h, c, S: int, reverse: bool, layer: int | None) -> Iterator[SequenceTrace]:
+    """The fused loop, into buffers for S steps that every chunk reuses."""
+    positions = _positions(len(xs), reverse)
+    buffers = TraceBuffers(pack(weights), S, xs.shape[1], xs.dtype, layer, "reverse" if reverse else "forward")
+    for start in range(0, len(xs), S):
         times = positions[start : start + S]
-        if buffers is not None:
-            steps = xs[times - 1] if reverse else xs[start : start + S]  # (S', B, I) in the order computed
-            chunk = buffers.run(steps, times, h, c)
-            h, c = chunk["h"][-1], chunk["c"][-1]
-        else:
-            steps = []
-            for t in times:
-                steps.append(cell_step(weights, xs[t - 1], h, c, cell, int(t)))  # (B, ·) rows
-                h, c = steps[-1].h, steps[-1].c
-            chunk = from_row_steps(steps, layer, direction)
+        steps = xs[times - 1] if reverse else xs[start : start + S]  # (S', B, I) in the order computed
+        chunk = buffers.run(steps, times, h, c)
+        h, c = chunk["h"][-1], chunk["c"][-1]
         yield chunk
 
 
