@@ -28,7 +28,7 @@ from .cells.step import cell_step, check_weights_fit
 from .errors import UsageError, shape_text
 from .fused_lstm import PackedCell, pack
 from .fused_lstm_trace import TraceBuffers
-from .sequence_trace import SequenceTrace, from_row_steps
+from .sequence_trace import SequenceTrace, from_row_steps, stored_quantities
 from .weights.gru import GRUWeights
 from .weights.model import LSTMWeights
 
@@ -130,9 +130,11 @@ def _fused_chunks(weights, cell, xs, h, c, S: int, reverse: bool, layer: int | N
         yield chunk
 
 
-def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
-    """Steps per chunk so that a chunk's values (about 10·H·B a step in the fused loop) stay near CHUNK_BYTES."""
-    per_step = 10 * hidden_size * batch * np.dtype(dtype).itemsize
+def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype, cell: CellOptions = PLAIN) -> int:
+    """Steps per chunk so that a chunk's values stay near CHUNK_BYTES: about 10·H·B a step in the fused loop;
+    with the cell's own step, each of its values (H·B or fewer) twice, in the step and in the chunk's array."""
+    values = 10 if fused_lstm.supports(cell) else 2 * len(stored_quantities(cell))
+    per_step = values * hidden_size * batch * np.dtype(dtype).itemsize
     return int(np.clip(CHUNK_BYTES // per_step, 16, 1024))
 
 

@@ -143,10 +143,9 @@ def _compute(inputs, builder, to_stdout: bool, output: Path | None, lines: bool)
     """Run the cells chunk by chunk, feeding every chunk to the terminal report and the trace writers."""
     info = inputs.info
     writes_outputs = (to_stdout or output is not None) and not lines  # JSON Lines leave the outputs out
-    stream = SequenceStream(
-        inputs.cells, inputs.xs, inputs.h0, inputs.c0, cell=info.cell, label_layers=info.stacked,
-        chunk_steps=chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype), keep_output=writes_outputs,
-    )  # fmt: skip
+    chunk_steps = chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype, info.cell)
+    stream = SequenceStream(inputs.cells, inputs.xs, inputs.h0, inputs.c0, cell=info.cell, chunk_steps=chunk_steps,
+                            label_layers=info.stacked, keep_output=writes_outputs)  # fmt: skip
     with _pipe_closed_quietly(), contextlib.ExitStack() as files:
         writers = _writers(files, info, to_stdout, output, lines)
         for writer in writers:
