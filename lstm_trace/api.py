@@ -21,7 +21,7 @@ from .errors import UsageError, shape_text
 from .grad_tracer import resolve_upstream, trace_backward_step, trace_through_time
 from .sequence_inputs import SequenceRequest, resolve_sequence_inputs
 from .sequence_trace import SequenceInfo, SequenceTrace
-from .stack import CellKey, open_stream, pytorch_layout
+from .sequence_stack import CellKey, SequenceStream, pytorch_layout
 from .traces import Trace
 from .tracer import resolve_inputs, trace_step
 from .weights import LayerSelection, LSTMWeights, WeightsFile
@@ -185,8 +185,8 @@ def run(
         cell=PLAIN if cell is None else cell,
     ))  # fmt: skip
     info = inputs.info
-    stream = open_stream(inputs.cells, inputs.xs, inputs.h0, inputs.c0, chunk_steps=None,
-                         label_layers=info.stacked, cell=info.cell)  # fmt: skip
+    stream = SequenceStream(inputs.cells, inputs.xs, inputs.h0, inputs.c0, cell=info.cell, chunk_steps=None,
+                            label_layers=info.stacked)  # fmt: skip
     chunks = list(stream)  # chunk_steps=None: one chunk of all T steps per cell, in the order of inputs.cells
     traces = dict(zip(inputs.cells, chunks, strict=True))
     batched = info.batch_size is not None

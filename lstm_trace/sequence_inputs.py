@@ -18,7 +18,7 @@ from .errors import DataError, UsageError, shape_text
 from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, made_weights, preset_state
 from .scenarios import load_scenario
 from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
-from .stack import CellKey, initial_states, stack_layout, StackLayout
+from .sequence_stack import CellKey, initial_states, stack_layout, StackLayout
 from .vectors import parse_vector
 from .weights import PRESET_NAMES, LSTMWeights, read_weight_cells
 from .weights.layers import select_key

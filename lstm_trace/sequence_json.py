@@ -32,7 +32,7 @@ import numpy as np
 
 from .serializer import pick_codec
 from .sequence_trace import SequenceInfo, SequenceTrace
-from .stack import pytorch_layout
+from .sequence_stack import pytorch_layout
 from .stages import layout_for
 from .trace_json import FORMAT
 

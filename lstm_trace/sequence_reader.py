@@ -18,7 +18,7 @@ from .errors import DataError, UsageError
 from .serializer import pick_codec
 from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace, from_steps
 from .traces import Trace
-from .trace_json import FORMAT, READABLE_FORMATS, _cell_options, step_from_dict, trace_from_dict
+from .trace_json import FORMAT, READABLE_FORMATS, cell_options_of, step_from_dict, trace_from_dict
 from .weights import DTYPES
 
 
@@ -138,7 +138,7 @@ def info_from_header(content: dict[str, Any], origin: str) -> SequenceInfo:
         stacked=stacked,
         title=_title(content.get("title"), origin),
         notes=_notes(content.get("notes", []), origin),
-        cell=_cell_options(content, origin),  # the plain LSTM for a header without "variant"
+        cell=cell_options_of(content, origin),  # the plain LSTM for a header without "variant"
     )
 
 
@@ -213,8 +213,4 @@ def _for_cell(layer: int | None, direction: str) -> str:
 def _chunk(steps: list, cell: CellInfo, batch: int, origin: str, info: SequenceInfo) -> SequenceTrace:
     if len(steps) % batch:
         raise DataError(f"The {origin} ends a run of steps part-way through a batch of {batch}.")
-    if info.cell.is_plain:
-        return from_steps(steps, batch, cell.layer, cell.direction)
-    from .variants.sequence_trace import variant_from_steps
-
-    return variant_from_steps(steps, batch, info.cell, cell.layer, cell.direction)
+    return from_steps(steps, batch, info.cell, cell.layer, cell.direction)

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sequence_quantities import PLAIN_QUANTITIES, sequence_quantities
+from .sequence_quantities import sequence_quantities
 from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace
 from .summary import GateBehaviour, GateBehaviourAccumulator
 from .traces import StepTrace
 
-TABLE_QUANTITIES = PLAIN_QUANTITIES.table  # the plain LSTM's; a variant's come from `sequence_quantities`
 VALUES_UP_TO = 4  # up to this many units (or inputs) a row shows every value; beyond it mean, min, max
 
 
@@ -43,7 +42,7 @@ class StepTable:
     rows: list[StepRow | None]  # in time order; None stands for the elided middle
     x_values: bool  # rows hold every x value (else mean, min, max)
     unit_values: bool
-    names: tuple[str, ...] = TABLE_QUANTITIES  # the columns after t and x
+    names: tuple[str, ...]  # the columns after t and x
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ class _CellCollector:
         T, H = info.sequence_length, info.hidden_size
         self.names = sequence_quantities(info.cell).table
         self.behaviour = GateBehaviourAccumulator(T, H, plan.batch_index, plan.heatmap_rows, plan.units or slice(None),
-                                                  sequence_quantities(info.cell), info.h_size)  # fmt: skip
+                                                  info.cell)  # fmt: skip
         self.layout = table_plan(T, plan.table_rows) if plan.with_table else []
         self.row_times = np.array([t for t in self.layout if t is not None], dtype=np.int64)
         self.rows: dict[int, StepRow] = {}

@@ -1,13 +1,16 @@
-"""`SequenceTrace`: every value of one cell over many steps, as arrays named like `stages.QUANTITIES`.
+"""`SequenceTrace`: every value of one cell over many steps, as arrays named like its step's values.
 
 A `StepTrace` holds one step as vectors; a `SequenceTrace` holds S steps of a
 batch of B sequences as arrays of shape (S, B, size), in the order the steps
-were computed. For a cell that reads the sequence backwards (the reverse
-direction of a bidirectional LSTM) that order is t = T, T-1, ..., 1; `times`
-says which position each step is, and `in_time_order` flips the arrays back.
+were computed, named as the cell's layout names them (`stages.layout_for(cell)`:
+a GRU's are x, h_prev, reset.*, update.*, new.*, keep, write, h; a projected
+LSTM's h and h_prev have P entries while C keeps H). For a cell that reads the
+sequence backwards (the reverse direction of a bidirectional stack) that order
+is t = T, T-1, ..., 1; `times` says which position each step is, and
+`in_time_order` flips the arrays back.
 
-`step(k, b)` hands out a `StepTrace` of views, so every renderer and the JSON
-writer made for one step work on any step of a sequence unchanged.
+`step(k, b)` hands out the cell's `StepTrace` of views, so every renderer and
+the JSON writer made for one step work on any step of a sequence unchanged.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .stages import QUANTITIES
-from .traces import StepTrace
 from .cells.options import PLAIN, CellOptions
+from .stages import layout_for
+from .traces import StepTrace
 
 DIRECTIONS = ("forward", "reverse")
 
@@ -35,6 +38,7 @@ class SequenceTrace:
     arrays: Mapping[str, np.ndarray]  # quantity name -> (S, B, size); gate biases may be broadcast views
     layer: int | None = None  # set when the cell is one layer of a stack read from a file
     direction: str = "forward"
+    cell: CellOptions = PLAIN  # the cell that made the steps: which names the arrays have follows from it
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name == "concat":
@@ -51,7 +55,8 @@ class SequenceTrace:
 
     @property
     def hidden_size(self) -> int:
-        return int(self.arrays["h"].shape[2])
+        """H, the cell's units: C's length where there is a C (h has P < H entries with a projection)."""
+        return int(self.arrays["c" if "c" in self.arrays else "h"].shape[2])
 
     @property
     def input_size(self) -> int:
@@ -69,8 +74,9 @@ class SequenceTrace:
     def step(self, k: int, b: int = 0) -> StepTrace:
         """The k-th computed step of batch element b, as views into these arrays."""
         vector = {name: self.arrays[name][k, b] for name in self.arrays}
-        vector["concat"] = np.concatenate([vector["h_prev"], vector["x"]])
-        return StepTrace(vector, PLAIN, int(self.times[k]))
+        if "concat" in layout_for(self.cell).quantities:
+            vector["concat"] = np.concatenate([vector["h_prev"], vector["x"]])  # (H+I,), (P+I,) with a projection
+        return StepTrace(vector, self.cell, int(self.times[k]))
 
     def copy(self) -> "SequenceTrace":
         """A trace that owns its arrays, for keeping a chunk whose buffers the engine reuses."""
@@ -83,24 +89,41 @@ class SequenceTrace:
         return replace(self, times=self.times[ks], arrays=arrays)  # and a subclass keeps its own fields
 
 
-def stored_quantities() -> tuple[str, ...]:
-    """Every quantity a SequenceTrace stores: all of `QUANTITIES` except the derived ones."""
-    return tuple(name for name in QUANTITIES if name not in DERIVED)
+def stored_quantities(cell: CellOptions = PLAIN) -> tuple[str, ...]:
+    """Every quantity a SequenceTrace of `cell` stores: its layout's, except the derived ones."""
+    return tuple(name for name in layout_for(cell).quantities if name not in DERIVED)
 
 
 def from_steps(
-    steps: list[StepTrace], batch_size: int, layer: int | None = None, direction: str = "forward"
-) -> SequenceTrace:
-    """Stack StepTraces (step-major, then batch element) back into arrays (S, B, size)."""
+    steps: list[StepTrace], batch_size: int, cell: CellOptions = PLAIN, layer: int | None = None,
+    direction: str = "forward",
+) -> SequenceTrace:  # fmt: skip
+    """Stack StepTraces of one sequence each (step-major, then batch element) back into arrays (S, B, size)."""
     count = len(steps) // batch_size
     arrays: dict[str, np.ndarray] = {}
-    for name in stored_quantities():
+    for name in stored_quantities(cell):
         values = [step[name] for step in steps]
         if any(value is None for value in values):
-            continue  # optional parts (wz, bias) absent from some writers' traces
+            continue  # optional parts (wz, bias, wx, wh) absent from some writers' traces
         arrays[name] = np.stack(values).reshape(count, batch_size, -1)
     times = np.array([step.t for step in steps[::batch_size]])
-    return SequenceTrace(times=times, arrays=arrays, layer=layer, direction=direction)
+    return SequenceTrace(times=times, arrays=arrays, layer=layer, direction=direction, cell=cell)
+
+
+def from_row_steps(steps: list[StepTrace], layer: int | None = None, direction: str = "forward") -> SequenceTrace:
+    """Stack StepTraces of B rows each (the cell's step run on a batch, one per step) into arrays (S, B, size)."""
+    cell, (S, B) = steps[0].cell, (len(steps), steps[0].h.shape[0])
+    arrays: dict[str, np.ndarray] = {}
+    for name in stored_quantities(cell):
+        first = steps[0][name]
+        if first is None:
+            continue
+        if first.ndim == 1:  # a constant of the cell (a bias) has no batch axis: one view for every step and row
+            arrays[name] = np.broadcast_to(first, (S, B, first.shape[0]))
+        else:
+            arrays[name] = np.stack([step[name] for step in steps])
+    times = np.array([step.t for step in steps])
+    return SequenceTrace(times=times, arrays=arrays, layer=layer, direction=direction, cell=cell)
 
 
 @dataclass(frozen=True)
@@ -128,7 +151,7 @@ class SequenceInfo:
     stacked: bool = False  # the cells are layers/directions of a file, and steps say which
     title: str | None = None
     notes: tuple[str, ...] = ()
-    cell: CellOptions = PLAIN  # the cell every step runs: a variant's steps are its own step traces
+    cell: CellOptions = PLAIN  # the cell every step runs
 
     @property
     def h_size(self) -> int:

@@ -13,7 +13,7 @@ The statistics, for one sequence (batch element) of one cell:
 - saturated units, per gate: |pre-activation| > 5 in at least half of the steps
   (σ(5) ≈ 0.9933: the gate no longer responds to small changes of its input).
 
-A variant cell reads its own quantities (`sequence_quantities.py`): for a GRU the
+Each cell reads its own quantities (`sequence_quantities.py`): for a GRU the
 update gate z stands where f stands (z > 0.9 keeps the old state), and it has no
 cell state, so no growing units.
 """
@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sequence_quantities import PLAIN_QUANTITIES, SequenceQuantities
+from .cells.options import PLAIN, CellOptions
+from .sequence_quantities import sequence_quantities
 from .sequence_trace import SequenceTrace
 
 REMEMBER_ABOVE = 0.9
@@ -35,9 +36,6 @@ GROWN_TO = 1.0
 GROWTH = 0.5
 SATURATED_ABOVE = 5.0
 SATURATED_SHARE = 0.5
-
-# The heatmaps: time × unit, one per quantity.
-HEATMAP_QUANTITIES = PLAIN_QUANTITIES.heatmaps
 
 
 @dataclass(frozen=True)
@@ -67,11 +65,10 @@ class GateBehaviourAccumulator:
     """Running counts for batch element `batch_index` of one cell; feed it chunks in the order computed."""
 
     def __init__(self, sequence_length: int, hidden_size: int, batch_index: int = 0, heatmap_rows: int = 24,
-                 units: slice = slice(None), quantities: SequenceQuantities = PLAIN_QUANTITIES,
-                 h_size: int | None = None) -> None:  # fmt: skip
-        """`quantities` for a variant cell; `h_size` the length of h when it is not H (a projection's P)."""
+                 units: slice = slice(None), cell: CellOptions = PLAIN) -> None:  # fmt: skip
+        """The heatmaps keep the columns `units` of every quantity `cell` shows (`sequence_quantities`)."""
         H = hidden_size
-        self.quantities = quantities
+        self.quantities = quantities = sequence_quantities(cell)
         self.sequence_length, self.hidden_size, self.batch_index = sequence_length, H, batch_index
         # Heatmap rows: runs of `bin_steps` consecutive steps, all the same length but the last.
         self.bin_steps = -(-sequence_length // heatmap_rows)  # ceil
@@ -84,8 +81,8 @@ class GateBehaviourAccumulator:
         self.saturated_count = {gate: np.zeros(H, np.int64) for gate in quantities.saturating}
         self.first_c: np.ndarray | None = None  # C before the first step computed
         self.last_c: np.ndarray | None = None  # C after the last step computed
-        widths = {name: (h_size or H) if name == "h" else H for name in quantities.heatmaps}
-        self.heat_sums = {name: np.zeros((self.rows, np.arange(widths[name])[units].size)) for name in quantities.heatmaps}
+        widths = {name: (cell.proj_size or H) if name == "h" else H for name in quantities.heatmaps}  # h: P entries
+        self.heat_sums = {name: np.zeros((self.rows, np.arange(width)[units].size)) for name, width in widths.items()}
         self.heat_counts = np.zeros(self.rows, np.int64)
 
     def update(self, chunk: SequenceTrace) -> None:

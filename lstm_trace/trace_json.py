@@ -196,7 +196,7 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
         raise DataError(f"In the {origin}, \"title\" must be a string, found {type(title).__name__}.")
     if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
         raise DataError(f"In the {origin}, \"notes\" must be a list of strings.")
-    cell = _cell_options(content, origin)
+    cell = cell_options_of(content, origin)
     layout = layout_for(cell)
     P = cell.proj_size or H  # the length of h: P with a projection
     sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
@@ -216,7 +216,7 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
     )
 
 
-def _cell_options(content: dict, origin: str) -> CellOptions:
+def cell_options_of(content: dict, origin: str) -> CellOptions:
     """The variant and its options; a trace without them is the plain LSTM."""
     variant = content.get("variant", "lstm")
     options = content.get("cell_options", {"variant": variant})

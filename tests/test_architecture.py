@@ -121,12 +121,10 @@ def test_the_checker_finds_a_cycle_and_a_private_import():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="the second stacks of inputs, sequences and weights are still being merged")
 def test_no_import_cycles():
     assert _cycles(_graph()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="the second stacks of inputs, sequences and weights are still being merged")
 def test_functions_import_only_heavy_optional_packages():
     offenders = [
         f"{name} imports {target} inside a function"
@@ -138,7 +136,6 @@ def test_functions_import_only_heavy_optional_packages():
     assert offenders == []
 
 
-@pytest.mark.xfail(strict=True, reason="the second stacks of inputs, sequences and weights are still being merged")
 def test_no_module_imports_another_modules_private_names():
     offenders = [
         f"{name} imports {taken} from {target}"

@@ -10,7 +10,8 @@ W_r = [W_hr | W_ir] is stored like an LSTM gate's W_g, H × (H+I) with columns
 side of n alone. With `gru_reset_before` (Cho et al. 2014, ONNX
 linear_before_reset=0, Keras reset_after=False) r scales h_{t-1} before the
 product instead: n_t = tanh(W_in·x_t + b_in + W_hn·(r_t ⊙ h_{t-1}) + b_hn).
-There is no cell state: h_t is the whole memory.
+There is no cell state: h_t is the whole memory. As in the LSTM's step, W·x is
+written `x @ W.T`: one sequence (x is (I,)) or B at once as rows (B, I).
 
 The backward pass (`gru_backward`), beside the forward lines it undoes:
 
@@ -43,7 +44,7 @@ def gru_step(
     cell: CellOptions = GRU(),
     t: int = 1,
 ) -> StepTrace:
-    """One GRU step; every intermediate kept by name."""
+    """One GRU step; every intermediate kept by name. x (I,) and h_prev (H,), or B rows of them."""
     x, h_prev = _inputs(weights, x, h_prev)
     gate_act = GATE_ACTIVATIONS[cell.gate_activation]  # σ, or hard σ (ONNX f)
     new_act = CELL_ACTIVATIONS[cell.cell_activation]  # tanh, or another (ONNX g)
@@ -53,14 +54,14 @@ def gru_step(
     W_x = {g: w[:, H:] for g, w in weights.W.items()}  # (H, I)  W_ir, W_iz, W_in
     b = weights.b
 
-    r = _gate(W_x["reset"] @ x, W_h["reset"] @ h_prev, b["reset"], gate_act, clip)
-    z = _gate(W_x["update"] @ x, W_h["update"] @ h_prev, b["update"], gate_act, clip)
+    r = _gate(x @ W_x["reset"].T, h_prev @ W_h["reset"].T, b["reset"], gate_act, clip)
+    z = _gate(x @ W_x["update"].T, h_prev @ W_h["update"].T, b["update"], gate_act, clip)
     reset_h = None
     if cell.gru_reset_before:
         reset_h = r["act"] * h_prev  # Cho et al.: r scales h_{t-1} before the matrix product
-        n = _new_reset_before(W_x["new"] @ x, b["new"], W_h["new"] @ reset_h, weights.b_hn, new_act, clip)
+        n = _new_reset_before(x @ W_x["new"].T, b["new"], reset_h @ W_h["new"].T, weights.b_hn, new_act, clip)
     else:
-        n = _new(W_x["new"] @ x, b["new"], W_h["new"] @ h_prev, weights.b_hn, r["act"], new_act, clip)
+        n = _new(x @ W_x["new"].T, b["new"], h_prev @ W_h["new"].T, weights.b_hn, r["act"], new_act, clip)
     keep = z["act"] * h_prev  # element-wise
     write = (1 - z["act"]) * n["act"]
     h = write + keep
@@ -101,8 +102,9 @@ def _activate(parts: dict, preact: np.ndarray, activation: Activation, clip: flo
 def _inputs(weights: GRUWeights, x, h_prev) -> tuple[np.ndarray, np.ndarray]:
     dtype, H, I = weights.dtype, weights.hidden_size, weights.input_size
     x = np.asarray(x, dtype=dtype)
-    h_prev = np.zeros(H, dtype) if h_prev is None else np.asarray(h_prev, dtype)
-    for name, value, expected in (("x", x, (I,)), ("h_prev", h_prev, (H,))):
+    rows = x.shape[:-1]  # () for one sequence, (B,) for a batch
+    h_prev = np.zeros((*rows, H), dtype) if h_prev is None else np.asarray(h_prev, dtype)
+    for name, value, expected in (("x", x, (*rows, I)), ("h_prev", h_prev, (*rows, H))):
         if value.shape != expected:
             raise UsageError(
                 f"{name} has shape {shape_text(value.shape)}, but the GRU weights ({weights.source}) have "

@@ -9,7 +9,10 @@
     h_t = o_t ⊙ tanh(C_t)                 new hidden state
 
 Each W_g is H × (H+I), each b_g has H entries. In NumPy, `@` is the matrix
-product and `*` is element-wise.
+product and `*` is element-wise; W_g·z is written `z @ W_g.T`, which is the same
+product for one z (H+I,) and, row by row, for a batch of B sequences at once
+(z is then (B, H+I), and every value of the step (B, ·)): the sequence engine
+runs this very step on the rows of a batch.
 
 That is `LSTM()`, the plain cell. Its options (`CellOptions`) each add one
 visible line or term; with all of them at their defaults the step computes
@@ -69,7 +72,8 @@ def lstm_step(
     """Run one LSTM step and keep every intermediate.
 
     `x` has I entries, `h_prev` H (P with a projection) and `c_prev` H entries
-    (zeros when omitted). Arrays are cast to the weights' dtype. Returns a `StepTrace`.
+    (zeros when omitted), or B rows of them, (B, I), (B, P) and (B, H), for B
+    sequences at once. Arrays are cast to the weights' dtype. Returns a `StepTrace`.
     """
     x, h_prev, c_prev = _inputs(weights, x, h_prev, c_prev)
     gate_act = GATE_ACTIVATIONS[cell.gate_activation]  # σ, or hard σ (ONNX f, Keras recurrent_activation)
@@ -78,27 +82,27 @@ def lstm_step(
     W, b = weights.W, weights.b
     peep = weights.peepholes if cell.variant == "peephole" else None
 
-    z = np.concatenate([h_prev, x])  # (H+I,), (P+I,) with a projection: a concatenation, not an addition
+    z = np.concatenate([h_prev, x], axis=-1)  # (H+I,), (P+I,) with a projection: a concatenation, not an addition
     f = _gate(
-        W["forget"] @ z, b["forget"], gate_act, clip,
+        z @ W["forget"].T, b["forget"], gate_act, clip,
         peephole=_peek(peep, "forget", c_prev),  # peephole: f sees C_{t-1}
         forget_bias=cell.forget_bias,  # TensorFlow's forget_bias: added at run time, not stored
     )  # fmt: skip
     if cell.variant == "cifg":
         i = {"act": 1 - f["act"]}  # cifg: i = 1 - f, so W_i and b_i are not used
     else:
-        i = _gate(W["input"] @ z, b["input"], gate_act, clip, peephole=_peek(peep, "input", c_prev))
-    c_tilde = _gate(W["candidate"] @ z, b["candidate"], cell_act, clip)
+        i = _gate(z @ W["input"].T, b["input"], gate_act, clip, peephole=_peek(peep, "input", c_prev))
+    c_tilde = _gate(z @ W["candidate"].T, b["candidate"], cell_act, clip)
     keep = f["act"] * c_prev  # element-wise
     write = i["act"] * c_tilde["act"]
     c_unclipped = keep + write
     # cell clip (TensorFlow's cell_clip): C_t itself is clipped, and tanh, o's peephole and the next step see that
     c = c_unclipped if cell.cell_clip is None else np.clip(c_unclipped, -cell.cell_clip, cell.cell_clip)
-    o = _gate(W["output"] @ z, b["output"], gate_act, clip, peephole=_peek(peep, "output", c))  # peephole: the new C_t
+    o = _gate(z @ W["output"].T, b["output"], gate_act, clip, peephole=_peek(peep, "output", c))  # peephole: new C_t
     c_tanh = cell_act(c)
-    h_unprojected = o["act"] * c_tanh  # (H,)
+    h_unprojected = o["act"] * c_tanh  # (H,), or (B, H)
     # projection (PyTorch's proj_size): h_t = W_hr · h_unprojected, (P,) = (P, H)·(H,)
-    h = h_unprojected if weights.projection is None else weights.projection @ h_unprojected
+    h = h_unprojected if weights.projection is None else h_unprojected @ weights.projection.T
 
     values = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "concat": z}
     for name, gate in (("forget", f), ("input", i), ("candidate", c_tilde), ("output", o)):
@@ -142,9 +146,10 @@ def _gate(
 def _inputs(weights: LSTMWeights, x, h_prev, c_prev) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dtype, H, P, I = weights.dtype, weights.hidden_size, weights.h_size, weights.input_size
     x = np.asarray(x, dtype=dtype)
-    h_prev = np.zeros(P, dtype) if h_prev is None else np.asarray(h_prev, dtype)
-    c_prev = np.zeros(H, dtype) if c_prev is None else np.asarray(c_prev, dtype)
-    for name, value, expected in (("x", x, (I,)), ("h_prev", h_prev, (P,)), ("c_prev", c_prev, (H,))):
+    rows = x.shape[:-1]  # () for one sequence, (B,) for a batch
+    h_prev = np.zeros((*rows, P), dtype) if h_prev is None else np.asarray(h_prev, dtype)
+    c_prev = np.zeros((*rows, H), dtype) if c_prev is None else np.asarray(c_prev, dtype)
+    for name, value, expected in (("x", x, (*rows, I)), ("h_prev", h_prev, (*rows, P)), ("c_prev", c_prev, (*rows, H))):
         if value.shape != expected:
             projected = f", projected to P = {P}" if weights.projection is not None else ""
             raise UsageError(

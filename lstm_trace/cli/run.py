@@ -1,4 +1,4 @@
-"""`lstm-trace run`: an LSTM over a whole sequence, as a per-step table, heatmaps and gate behaviour,
+"""`lstm-trace run`: a cell over a whole sequence, as a per-step table, heatmaps and gate behaviour,
 or as a JSON / JSON Lines trace."""
 
 from __future__ import annotations
@@ -13,6 +13,14 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
+from ..files import open_atomic
+from ..render.sequence import SequenceViewOptions, sequence_view
+from ..sequence import chunk_steps_for
+from ..sequence_inputs import SequenceRequest, resolve_sequence_inputs
+from ..sequence_json import TraceWriter, outputs_dict
+from ..sequence_report import ReportBuilder, ReportPlan
+from ..sequence_stack import SequenceStream
+from ..vectors import parse_sequence
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, WEIGHTS, AllRows, CellChoice, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed,
@@ -87,11 +95,6 @@ def run(
 ) -> None:
     """Run an LSTM (or a variant, or a GRU) over a sequence: every step traced, shown as a table, heatmaps and
     gate behaviour."""
-    # Imported here, not at the top: every other command starts without the sequence modules.
-    from ..sequence_inputs import SequenceRequest, resolve_sequence_inputs
-    from ..sequence_report import ReportBuilder, ReportPlan
-    from ..vectors import parse_sequence
-
     cell.options()  # a wrong cell option is reported first
     if as_json and as_jsonl:
         raise UsageError("--json and --jsonl both print the trace; choose one.")
@@ -128,14 +131,11 @@ def run(
 
 def _compute(inputs, builder, to_stdout: bool, output: Path | None, lines: bool) -> None:
     """Run the cells chunk by chunk, feeding every chunk to the terminal report and the trace writers."""
-    from ..sequence import chunk_steps_for
-    from ..stack import open_stream
-
     info = inputs.info
     writes_outputs = (to_stdout or output is not None) and not lines  # JSON Lines leave the outputs out
-    stream = open_stream(inputs.cells, inputs.xs, inputs.h0, inputs.c0,
-                         chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype), label_layers=info.stacked,
-                         keep_output=writes_outputs, cell=info.cell)  # fmt: skip
+    chunk_steps = chunk_steps_for(info.hidden_size, info.batch, inputs.xs.dtype, info.cell)
+    stream = SequenceStream(inputs.cells, inputs.xs, inputs.h0, inputs.c0, cell=info.cell, chunk_steps=chunk_steps,
+                            label_layers=info.stacked, keep_output=writes_outputs)  # fmt: skip
     with _pipe_closed_quietly(), contextlib.ExitStack() as files:
         writers = _writers(files, info, to_stdout, output, lines)
         for writer in writers:
@@ -145,18 +145,12 @@ def _compute(inputs, builder, to_stdout: bool, output: Path | None, lines: bool)
                 builder.update(chunk)
             for writer in writers:
                 writer.write(chunk)
-        outputs = None
-        if writes_outputs:
-            from ..sequence_json import outputs_dict
-
-            outputs = outputs_dict(stream.output, stream.h_n, stream.c_n, info)
+        outputs = outputs_dict(stream.output, stream.h_n, stream.c_n, info) if writes_outputs else None
         for writer in writers:
             writer.end(outputs)
 
 
 def _print(console, info, builder, plan, precision: int, style: str, detail) -> None:
-    from ..render.sequence import SequenceViewOptions, sequence_view
-
     options = SequenceViewOptions(precision=precision, heatmap_style=style, batch_index=plan.batch_index, detail=detail)
     for view in sequence_view(info, builder.reports(), options):
         console.print(view)
@@ -164,9 +158,6 @@ def _print(console, info, builder, plan, precision: int, style: str, detail) -> 
 
 def show_sequence(recorded, console, stage: str | None, options) -> None:
     """`show` of a sequence trace: the view `run` prints, rebuilt from the file without recomputing."""
-    from ..render.sequence import SequenceViewOptions, sequence_view
-    from ..sequence_report import ReportBuilder, ReportPlan
-
     if stage is not None:
         raise UsageError("--stage shows one stage of a step trace; a sequence trace shows all of its steps at once.")
     plan = ReportPlan(table_rows=options.max_rows, units=_units(None, recorded.info.hidden_size))
@@ -179,9 +170,6 @@ def show_sequence(recorded, console, stage: str | None, options) -> None:
 
 
 def _writers(files: contextlib.ExitStack, info, to_stdout: bool, output: Path | None, lines: bool) -> list:
-    from ..files import open_atomic
-    from ..sequence_json import TraceWriter
-
     writers = []
     if output is not None:
         writers.append(TraceWriter(files.enter_context(open_atomic(output, binary=True)), info, lines))

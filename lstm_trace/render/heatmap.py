@@ -14,7 +14,6 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
-from ..stages import QUANTITIES
 from ..summary import Heatmaps
 
 SHADES = "·░▒▓█"  # fifths: [0, 0.2), [0.2, 0.4), ..., [0.8, 1]
@@ -53,8 +52,8 @@ def colour(value: float, kind: str, scale: float) -> str:
     return "cyan" if value < 0 else "magenta"
 
 
-def heatmap_panel(name: str, heatmaps: Heatmaps, style: str, quantities=QUANTITIES) -> Panel:
-    """`quantities`: the cell's registry (`stages.layout_for(cell).quantities`), for a variant's names."""
+def heatmap_panel(name: str, heatmaps: Heatmaps, style: str, quantities) -> Panel:
+    """`quantities`: the cell's registry (`stages.layout_for(cell).quantities`), for the symbol and kind of `name`."""
     values = heatmaps.values[name]  # (rows, units); fewer units for a projected h (P < H entries)
     kind = "gate" if quantities[name].kind == "gate" else "signed"
     scale = 1.0

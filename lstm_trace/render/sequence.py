@@ -13,10 +13,11 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from ..cells.options import LSTM
 from ..sequence_quantities import SequenceQuantities, sequence_quantities
 from ..sequence_report import CellReport, StepTable
 from ..sequence_trace import CellInfo, SequenceInfo
-from ..stages import QUANTITIES, layout_for
+from ..stages import layout_for
 from ..summary import (
     FORGET_BELOW, GROWN_TO, GROWTH, MEMORY_SHARE, REMEMBER_ABOVE, SATURATED_ABOVE, STEADY_SHARE, GateBehaviour,
 )  # fmt: skip
@@ -51,7 +52,7 @@ def header(info: SequenceInfo, options: SequenceViewOptions) -> Panel:
     projected = f" (h projected to P = {info.h_size})" if info.h_size != H else ""
     lines.append(f"T = {T} steps, H = {H} hidden units{projected}, I = {info.input_size} inputs; {info.dtype}\n",
                  style="bold")  # fmt: skip
-    if not info.cell.is_plain:
+    if info.cell != LSTM():  # the default cell goes without saying; any other is named
         lines.append("cell: ", style="bold")
         lines.append(layout.title + "\n")
     if info.batch_size is not None:
@@ -110,12 +111,12 @@ def cell_view(info: SequenceInfo, report: CellReport, options: SequenceViewOptio
     return views
 
 
-def step_table(table: StepTable, precision: int, quantities=QUANTITIES) -> Table:
-    """`quantities`: the cell's registry, for the symbols and kinds of a variant's columns."""
+def step_table(table: StepTable, precision: int, quantities) -> Table:
+    """`quantities`: the cell's registry (`stages.layout_for(cell).quantities`), for the columns' symbols and kinds."""
     spread = "" if table.unit_values else "\nmean\nmin…max"
     grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     grid.add_column("t", justify="right", style="dim")
-    grid.add_column(QUANTITIES["x"].symbol + ("" if table.x_values else "\nmean\nmin…max"), justify="right")
+    grid.add_column(quantities["x"].symbol + ("" if table.x_values else "\nmean\nmin…max"), justify="right")
     for name in table.names:
         grid.add_column(quantities[name].symbol + spread, justify="right")
     for row in table.rows:
@@ -138,9 +139,9 @@ def _values(values, every_value: bool, kind: str, precision: int) -> Text:
     return text
 
 
-def behaviour_view(behaviour: GateBehaviour, shown: SequenceQuantities | None = None, quantities=QUANTITIES) -> Text:
-    """`shown` and `quantities` for a variant cell: a GRU's update gate z stands where f stands."""
-    shown = shown or sequence_quantities()
+def behaviour_view(behaviour: GateBehaviour, shown: SequenceQuantities, quantities) -> Text:
+    """`shown`: the cell's sequence quantities (a GRU's update gate z stands where f stands); `quantities`: its
+    registry, for the symbols."""
     T, H = behaviour.steps, behaviour.hidden_size
     gate = quantities[shown.memory_gate].symbol.removesuffix("ₜ")  # f, or a GRU's z
     keeps = "" if gate == "f" else f": h keeps ≥ {REMEMBER_ABOVE:.0%} of its old value"

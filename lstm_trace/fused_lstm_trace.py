@@ -1,8 +1,8 @@
-"""The traced loop: every intermediate of every step written into preallocated arrays.
+"""The fused LSTM loop, traced: every intermediate of every step written into preallocated arrays.
 
 `TraceBuffers` holds the arrays for a chunk of S steps, all carved from one allocation,
 and fills them chunk after chunk (`sequence.trace_cell_chunks`). The loop is the untraced
-one (`sequence._run_states`), the same nine NumPy calls a step on the same halved sigmoid
+one (`fused_lstm._loop`), the same nine NumPy calls a step on the same halved sigmoid
 rows, writing into the trace instead of scratch, so both give the same bits. What is off
 the path from one step to the next is done a block of steps at a time: adding the bias,
 and doubling the halved sigmoid rows back. Stored: the pre-activations, the gates, C and h
@@ -18,23 +18,8 @@ from functools import partial
 
 import numpy as np
 
-from .packed_cell import GATE_ORDER, SIGMOID_GATES, PackedCell, input_projection
+from .fused_lstm import GATE_ORDER, SIGMOID_GATES, PackedCell, block_steps_for, input_projection
 from .sequence_trace import SequenceTrace
-
-CHUNK_BYTES = 32 * 2**20  # the traced buffers of one chunk, when streaming
-BLOCK_BYTES = 256 * 2**10  # the steps whose bias is added in one call: about what the L2 cache keeps
-
-
-def block_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
-    """Steps a block: enough that the calls per block cost little a step, few enough to stay in the cache."""
-    per_step = 4 * hidden_size * batch * np.dtype(dtype).itemsize  # one step of pre-activations
-    return int(np.clip(BLOCK_BYTES // per_step, 8, 512))
-
-
-def chunk_steps_for(hidden_size: int, batch: int, dtype: np.dtype) -> int:
-    """Steps per chunk so that a chunk's buffers (about 10·H·B values a step) stay near CHUNK_BYTES."""
-    per_step = 10 * hidden_size * batch * np.dtype(dtype).itemsize
-    return int(np.clip(CHUNK_BYTES // per_step, 16, 1024))
 
 
 class TraceBuffers:
@@ -67,7 +52,7 @@ class TraceBuffers:
         # gates and states it keeps, by the same NumPy calls (see `_trace`).
         self.write_keep = np.empty((2 * H, batch), dtype)
         self.c_tanh = np.empty((H, batch), dtype)
-        self.half = np.full((SIGMOID_GATES * H, batch), 0.5, dtype)  # full size: see _run_states
+        self.half = np.full((SIGMOID_GATES * H, batch), 0.5, dtype)  # full size: see fused_lstm._loop
 
     def run(self, xs: np.ndarray, times: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> SequenceTrace:
         """Trace the steps of xs (S', B, I), already in the order to compute them, from h0, c0 (B, H)."""
@@ -88,7 +73,7 @@ class TraceBuffers:
         o, c_next = blocks[:S, 2 * H : 3 * H], blocks[1:, 4 * H :]  # C_t goes into the next step's block
         write_keep, c_tanh = self.write_keep, self.c_tanh
         write, keep = write_keep[:H], write_keep[H:]
-        dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # local names: see _run_states
+        dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh  # local names: see fused_lstm._loop
         h_prev = hs[0]
         for start in range(0, S, self.block_steps):
             block = slice(start, start + self.block_steps)
