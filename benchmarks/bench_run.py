@@ -60,7 +60,7 @@ def best_of(functions: dict, repeats: int) -> dict[str, float]:
 
 
 def numpy_worker(H: int, I: int, T: int, B: int, repeats: int) -> dict:
-    from lstm_trace.sequence import pack, run_cell, trace_cell
+    from lstm_trace.engine.sequence import pack, run_cell, trace_cell
 
     weights, xs = inputs(H, I, T, B)
     cell = pack(weights)  # laid out once, as an nn.LSTM module keeps its weights

@@ -47,8 +47,8 @@ from .cells.activations import sigmoid
 from .cells.lstm import lstm_step
 from .cells.options import GRU, LSTM, CellOptions
 from .errors import DataError, LSTMTraceError, UsageError
-from .traces import BackwardTrace, StepTrace, Trace
-from .tracer import resolve_inputs, trace_step
+from .traces.step import BackwardTrace, StepTrace, Trace
+from .engine.step import resolve_inputs, trace_step
 from .weights import LSTMWeights, load_weights, presets, read_weight_cells, read_weights_file
 
 # Loaded on first use: `lstm-trace step` starts without the sequence engine, the backward pass or JSON.
@@ -57,11 +57,11 @@ _LAZY = {
     "run": ("api", "run"),
     "grad": ("api", "grad"),
     "SequenceRun": ("api", "SequenceRun"),
-    "SequenceTrace": ("sequence_trace", "SequenceTrace"),
+    "SequenceTrace": ("traces.sequence", "SequenceTrace"),
     "GRUWeights": ("weights.gru_weights", "GRUWeights"),
-    "trace_to_json": ("trace_json", "dumps"),
-    "trace_from_json": ("trace_json", "loads"),
-    "read_trace": ("trace_json", "read_trace"),
+    "trace_to_json": ("io.trace_json", "dumps"),
+    "trace_from_json": ("io.trace_json", "loads"),
+    "read_trace": ("io.trace_json", "read_trace"),
 }
 
 

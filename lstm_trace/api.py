@@ -18,12 +18,12 @@ import numpy as np
 
 from .cells.options import PLAIN, CellOptions
 from .errors import UsageError, shape_text
-from .grad_tracer import resolve_upstream, trace_backward_step, trace_through_time
-from .sequence_inputs import SequenceRequest, resolve_sequence_inputs
-from .sequence_trace import SequenceInfo, SequenceTrace
-from .sequence_stack import CellKey, SequenceStream, pytorch_layout
-from .traces import Trace
-from .tracer import resolve_inputs, trace_step
+from .engine.grad import resolve_upstream, trace_backward_step, trace_through_time
+from .engine.sequence_inputs import SequenceRequest, resolve_sequence_inputs
+from .traces.sequence import SequenceInfo, SequenceTrace
+from .engine.stack import CellKey, SequenceStream, pytorch_layout
+from .traces.step import Trace
+from .engine.step import resolve_inputs, trace_step
 from .weights import LayerSelection, LSTMWeights, WeightsFile
 from .weights.gru_weights import GRUWeights
 

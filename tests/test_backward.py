@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from lstm_trace import LSTMWeights, lstm_step, presets
-from lstm_trace.bptt import through_time as lstm_through_time
+from lstm_trace.engine.bptt import through_time as lstm_through_time
 from lstm_trace.cells.lstm import lstm_backward as lstm_step_backward
 from lstm_trace.errors import UsageError
-from lstm_trace.rnn import random_rnn, rnn_through_time
+from lstm_trace.cells.rnn import random_rnn, rnn_through_time
 from lstm_trace.stages import BACKWARD_STAGES, GRAD_QUANTITIES
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.activations import hard_sigmoid_slope, relu_slope, softsign_slope

@@ -17,9 +17,9 @@ from rich.console import Console
 from lstm_trace import LSTMTraceError, LSTMWeights, presets, trace_from_json
 from lstm_trace.render.grad import backward_views
 from lstm_trace.render.tables import TableOptions
-from lstm_trace.rnn import random_rnn
+from lstm_trace.cells.rnn import random_rnn
 from lstm_trace.stages import BACKWARD_STAGES, GRAD_TOPICS
-from lstm_trace.tracer import resolve_inputs
+from lstm_trace.engine.step import resolve_inputs
 from tests.test_fuzz_readers import mutate_json
 from tests.torch_backward import rnn_cell_through_time, torch_lstm_through_time, torch_step_gradients
 

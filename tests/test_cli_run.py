@@ -16,7 +16,7 @@ from framework_models import one_line
 from lstm_trace import presets, read_trace
 from lstm_trace.cells.options import GRU, LSTM, CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.sequence import trace_cell
+from lstm_trace.engine.sequence import trace_cell
 from lstm_trace.stages import layout_for
 from lstm_trace.weights.presets import gru_preset, lstm_preset
 from tests.conftest import ROOT

@@ -14,7 +14,7 @@ from lstm_trace.errors import UsageError
 from lstm_trace.render import diagram as diagram_module
 from lstm_trace.render.diagram import DIAGRAMS, DiagramOptions, LSTMDiagram, diagram_view, register_diagram
 from lstm_trace.stages import STAGE_NAMES
-from lstm_trace.tracer import resolve_inputs, trace_step
+from lstm_trace.engine.step import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 
 # The seed question worked by hand: identity weights and H = I make W·z = h + x for every

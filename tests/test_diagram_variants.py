@@ -18,8 +18,8 @@ from rich.console import Console
 
 from lstm_trace.render.diagram import DiagramOptions, diagram_view, stages_up_to
 from lstm_trace.stages import layout_for
-from lstm_trace.traces import Trace
-from lstm_trace.tracer import resolve_inputs, trace_step
+from lstm_trace.traces.step import Trace
+from lstm_trace.engine.step import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights.gru_weights import GRUWeights

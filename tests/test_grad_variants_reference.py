@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from lstm_trace.bptt import through_time
+from lstm_trace.engine.bptt import through_time
 from lstm_trace.cells.step import cell_backward
 from lstm_trace.cells.options import CellOptions
 from lstm_trace.cells.step import cell_step

@@ -226,5 +226,5 @@ def test_every_exported_name_is_there_and_importing_the_package_stays_light():
         assert getattr(lstm_trace, name) is not None
     probe = "import sys, lstm_trace; print(sorted(m for m in sys.modules if m.startswith('lstm_trace.')))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    for module in ("lstm_trace.api", "lstm_trace.sequence", "lstm_trace.grad_tracer", "lstm_trace.trace_json"):
+    for module in ("lstm_trace.api", "lstm_trace.engine.sequence", "lstm_trace.engine.grad", "lstm_trace.io.trace_json"):
         assert f"'{module}'" not in loaded  # loaded on first use of step/run/grad or the JSON functions

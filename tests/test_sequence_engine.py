@@ -11,11 +11,11 @@ import pytest
 from lstm_trace import UsageError, presets
 from lstm_trace.cells.options import GRU, LSTM, CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.fused_lstm import block_steps_for, pack, supports
-from lstm_trace.sequence import run_cell, trace_cell, trace_cell_chunks
-from lstm_trace.sequence_trace import stored_quantities
+from lstm_trace.engine.fused_lstm import block_steps_for, pack, supports
+from lstm_trace.engine.sequence import run_cell, trace_cell, trace_cell_chunks
+from lstm_trace.traces.sequence import stored_quantities
 from lstm_trace.stages import layout_for
-from lstm_trace.trace_json import step_to_dict
+from lstm_trace.io.trace_json import step_to_dict
 from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 CELLS = {

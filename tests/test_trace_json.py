@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lstm_trace import DataError, trace_from_json, trace_to_json
-from lstm_trace.tracer import resolve_inputs, trace_step
+from lstm_trace.engine.step import resolve_inputs, trace_step
 
 
 def seed_trace(dtype="float64"):
@@ -84,7 +84,7 @@ def test_not_json():
 def test_streamed_json_equals_the_one_shot_json():
     import io
 
-    from lstm_trace.trace_json import dump
+    from lstm_trace.io.trace_json import dump
 
     trace = trace_step(resolve_inputs(preset="long-memory"))
     stream = io.StringIO()

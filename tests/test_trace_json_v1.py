@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_trace.sequence_reader import read_any
+from lstm_trace.io.sequence_reader import read_any
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lstm-trace-1"
 COMMANDS = {

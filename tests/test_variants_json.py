@@ -9,7 +9,7 @@ import pytest
 
 from lstm_trace import DataError, trace_from_json, trace_to_json
 from lstm_trace.stages import layout_for
-from lstm_trace.tracer import resolve_inputs, trace_step
+from lstm_trace.engine.step import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 
 CELLS = [

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lstm_trace import DataError, UsageError
-from lstm_trace.vectors import parse_sequence, parse_vector
+from lstm_trace.io.vectors import parse_sequence, parse_vector
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from frameworks import LazyImport
 from lstm_trace import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
-from lstm_trace.inputs import cell_for_weights
+from lstm_trace.engine.inputs import cell_for_weights
 from lstm_trace.weights import LayerSelection, read_weight_cells, read_weights_file
 
 onnx = LazyImport("onnx")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UsageError
-from ..traces import StepTrace
+from ..traces.step import StepTrace
 from ..weights.gru_weights import GRUWeights
 from ..weights.lstm_weights import LSTMWeights
-from ..traces import BackwardTrace
+from ..traces.step import BackwardTrace
 from .gru import gru_backward, gru_step
 from .lstm import lstm_backward, lstm_step
 from .options import PLAIN, CellOptions

@@ -8,7 +8,7 @@ import typer
 from typing import Annotated
 
 from ..stages import layout_for
-from ..tracer import trace_step
+from ..engine.step import trace_step
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import DISPLAY, CellChoice, InputChoice, Precision, check_stage, option_groups, resolve_choice
 

@@ -23,8 +23,8 @@ def diff(
     import json
     import sys
 
-    from ..diff import diff_to_dict, diff_traces
-    from ..trace_json import read_trace
+    from ..engine.differences import diff_to_dict, diff_traces
+    from ..io.trace_json import read_trace
 
     check_export(export, with_json=as_json)
     result = diff_traces(read_trace(first), read_trace(second), first, second, movers)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from ..errors import UsageError
 from ..stages import GRAD_TOPICS, STAGE_NAMES, layout_for
-from ..tracer import StepInputs, trace_step
+from ..engine.step import StepInputs, trace_step
 from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
@@ -64,7 +64,7 @@ def explain(
 
 def _explain(stage: str, inputs: StepInputs, seed: int, options) -> list:
     """The cell's page (for `variant`, and for `all` when the cell has options), then its stages (`all` or one)."""
-    from ..examples import worked_example
+    from ..engine.examples import worked_example
     from ..render.explain import cell_page, explain_view
     from ..render.step import names_the_cell
     from ..stages.pages import pages_for

@@ -10,12 +10,12 @@ from dataclasses import replace
 from rich.console import RenderableType
 
 from ..errors import UsageError
-from ..grad_tracer import resolve_upstream, trace_backward_step, with_forget_bias
+from ..engine.grad import resolve_upstream, trace_backward_step, with_forget_bias
 from ..render.grad_explain import grad_explain_view
 from ..render.tables import TableOptions
-from ..tracer import StepInputs
+from ..engine.step import StepInputs
 from ..cells.options import PLAIN
-from ..worked_grad import carousel_outlook
+from ..engine.carousel import carousel_outlook
 
 
 def explain_backward(topic: str, inputs: StepInputs, options: TableOptions) -> list[RenderableType]:

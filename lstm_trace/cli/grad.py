@@ -11,9 +11,9 @@ from typing import Annotated
 from ..errors import UsageError
 from ..render.tables import TableOptions
 from ..stages import BACKWARD_STAGE_NAMES, backward_layout
-from ..traces import Trace
-from ..tracer import StepInputs
-from ..vectors import parse_sequence, parse_vector
+from ..traces.step import Trace
+from ..engine.step import StepInputs
+from ..io.vectors import parse_sequence, parse_vector
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_cell_choice, check_stage,
@@ -82,7 +82,7 @@ def grad(
     export: ExportOption = None,
 ) -> None:
     """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
-    from ..grad_tracer import with_forget_bias
+    from ..engine.grad import with_forget_bias
 
     # The forget bias is folded into b_f (see --forget-bias), so the cell itself carries none.
     cell.options()  # a wrong cell option is reported first
@@ -123,7 +123,7 @@ class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at ev
 
 
 def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
-    from ..grad_tracer import resolve_upstream, trace_backward_step
+    from ..engine.grad import resolve_upstream, trace_backward_step
 
     upstream = resolve_upstream(d_h, d_c, inputs)
     trace = trace_backward_step(inputs, upstream)
@@ -137,7 +137,7 @@ def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
 
 
 def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, seed: int, shown: _Output) -> None:
-    from ..grad_tracer import resolve_upstream, through_time_to_dict, trace_through_time
+    from ..engine.grad import resolve_upstream, through_time_to_dict, trace_through_time
 
     upstream = resolve_upstream(d_h, d_c, inputs, last="_T")
     # ∂L/∂W_g costs 4·H·(H+I) numbers a step: kept only where they are shown or written.
@@ -171,7 +171,7 @@ def _print(views, shown: _Output) -> None:
 def _write_json(trace: Trace, shown: _Output, extra: dict | None = None) -> bool:
     """Write the JSON when asked; True when it replaces the tables."""
     if shown.writes_json:
-        from ..trace_json import write_outputs  # JSON is only imported when asked for
+        from ..io.trace_json import write_outputs  # JSON is only imported when asked for
 
         write_outputs(trace, to_stdout=shown.as_json, path=shown.path, extra=extra)
     return shown.as_json

@@ -28,8 +28,8 @@ from ..cells.options import CellOptions
 from ..errors import UsageError
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES
-from ..tracer import StepInputs, resolve_inputs
-from ..vectors import parse_vector
+from ..engine.step import StepInputs, resolve_inputs
+from ..io.vectors import parse_vector
 from ..weights import PRESET_NAMES, LayerSelection
 
 INPUTS = "Inputs"

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..render.console import make_console
-from ..scenarios import load_scenario, scenario_names
+from ..io.scenarios import load_scenario, scenario_names
 from ..weights import PRESET_NAMES
 
 

@@ -13,14 +13,14 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
-from ..files import open_atomic
+from ..io.output_files import open_atomic
 from ..render.sequence import SequenceViewOptions, sequence_view
-from ..sequence import chunk_steps_for
-from ..sequence_inputs import SequenceRequest, resolve_sequence_inputs
-from ..sequence_json import TraceWriter, outputs_dict
-from ..sequence_report import ReportBuilder, ReportPlan
-from ..sequence_stack import SequenceStream
-from ..vectors import parse_sequence
+from ..engine.sequence import chunk_steps_for
+from ..engine.sequence_inputs import SequenceRequest, resolve_sequence_inputs
+from ..io.sequence_json import TraceWriter, outputs_dict
+from ..engine.report import ReportBuilder, ReportPlan
+from ..engine.stack import SequenceStream
+from ..io.vectors import parse_sequence
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, WEIGHTS, AllRows, CellChoice, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed,

@@ -25,7 +25,7 @@ def show(
     export: ExportOption = None,
 ) -> None:
     """Show a saved JSON trace as tables (a sequence trace from `run`, JSON or JSON Lines, as `run` shows it)."""
-    from ..sequence_reader import RecordedSequence, read_any
+    from ..io.sequence_reader import RecordedSequence, read_any
 
     check_export(export)
     trace = read_any(source)

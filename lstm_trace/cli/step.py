@@ -11,7 +11,7 @@ from typing import Annotated
 from ..render.step import step_view
 from ..errors import UsageError
 from ..stages import layout_for
-from ..tracer import trace_step
+from ..engine.step import trace_step
 from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
@@ -50,7 +50,7 @@ def step(
     check_stage(stage, layout_for(inputs.cell).stage_names)  # a weights file may have chosen the cell
     trace = trace_step(inputs)
     if as_json or output is not None:
-        from ..trace_json import write_outputs  # JSON is only imported when asked for
+        from ..io.trace_json import write_outputs  # JSON is only imported when asked for
 
         write_outputs(trace, to_stdout=as_json, path=output)
     if as_json:

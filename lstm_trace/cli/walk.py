@@ -11,7 +11,7 @@ from typing import Annotated
 from ..render.console import make_console
 from ..render.tables import TableOptions
 from ..stages import layout_for
-from ..tracer import trace_step
+from ..engine.step import trace_step
 from .export import ExportOption, check_export, export_screen
 from .options import (
     DISPLAY, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice,

@@ -7,9 +7,9 @@ from rich.text import Text
 
 from ..render.tables import TableOptions
 from ..stages import layout_for
-from ..traces import Trace
-from ..tracer import StepInputs
-from ..walk import Kind, Screen, Walk, command_for
+from ..traces.step import Trace
+from ..engine.step import StepInputs
+from .walk_state import Kind, Screen, Walk, command_for
 from .keys import KeySource
 
 INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C (128 + SIGINT)
@@ -69,14 +69,14 @@ class WalkSession:
         if screen.kind is Kind.EXPLAIN:
             return self._explanation(stage)
         if screen.kind is Kind.JSON:
-            from ..stage_json import dumps_readable, stage_to_dict
+            from ..io.stage_json import dumps_readable, stage_to_dict
 
             return [Text(dumps_readable(stage_to_dict(self.layout.stage_by_name[stage], self.step)))]
         return screens.stage_screen(self.trace, self.step, stage, self.options)
 
     def _explanation(self, stage: str) -> list[RenderableType]:
         """What `lstm-trace explain STAGE` shows, with this walk's numbers."""
-        from ..examples import worked_example
+        from ..engine.examples import worked_example
         from ..render.explain import explain_view
 
         if self._worked is None:

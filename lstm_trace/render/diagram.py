@@ -14,7 +14,7 @@ from typing import Callable
 from rich.console import RenderableType
 
 from ..errors import UsageError
-from ..traces import StepTrace, Trace
+from ..traces.step import StepTrace, Trace
 from .diagram_cifg import CIFGDiagram
 from .diagram_gru import GRUDiagram
 from .diagram_lstm import LSTMDiagram

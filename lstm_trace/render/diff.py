@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from ..diff import INPUTS_GROUP, QuantityDiff, Side, StageDiff, StepDiff, TraceDiff, is_reaction
+from ..engine.differences import INPUTS_GROUP, QuantityDiff, Side, StageDiff, StepDiff, TraceDiff, is_reaction
 from ..stages import INPUT_QUANTITIES, QUANTITIES, STAGE_BY_NAME
 from .columns import ColumnTable
 from .numbers import format_number, style_for

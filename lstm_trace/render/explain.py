@@ -11,10 +11,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..examples import Contrast, UnitSum, WorkedExample
+from ..engine.examples import Contrast, UnitSum, WorkedExample
 from ..stages import GATE_BY_NAME, Layout, Stage
 from ..stages.pages import Page
-from ..traces import StepTrace, Trace
+from ..traces.step import StepTrace, Trace
 from .numbers import format_number, format_vector
 from .step import weights_summary
 from .tables import TableOptions, stage_view

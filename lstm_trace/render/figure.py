@@ -18,7 +18,7 @@ from rich.measure import Measurement
 from rich.text import Text
 
 from ..stages import QUANTITIES, STAGE_NAMES, Layout, layout_for
-from ..traces import StepTrace
+from ..traces.step import StepTrace
 from ..cells.options import PLAIN, CellOptions
 from .canvas import HEAVY, LIGHT, Canvas, Cell
 from .numbers import format_number, style_for

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..stages import BackwardStage, Quantity, backward_layout, layout_for
-from ..traces import StepTrace, Trace
+from ..traces.step import StepTrace, Trace
 from .columns import ColumnTable
 from .numbers import format_number, format_vector, gate_bar, style_for
 from .step import names_the_cell, weights_summary

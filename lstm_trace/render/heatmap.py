@@ -14,7 +14,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
-from ..summary import Heatmaps
+from ..engine.summary import Heatmaps
 
 SHADES = "·░▒▓█"  # fifths: [0, 0.2), [0.2, 0.4), ..., [0.8, 1]
 STYLES = ("blocks", "digits")

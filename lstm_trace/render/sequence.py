@@ -14,14 +14,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..cells.options import LSTM
-from ..sequence_quantities import SequenceQuantities, sequence_quantities
-from ..sequence_report import CellReport, StepTable
-from ..sequence_trace import CellInfo, SequenceInfo
+from ..stages.sequences import SequenceQuantities, sequence_quantities
+from ..engine.report import CellReport, StepTable
+from ..traces.sequence import CellInfo, SequenceInfo
 from ..stages import layout_for
-from ..summary import (
+from ..engine.summary import (
     FORGET_BELOW, GROWN_TO, GROWTH, MEMORY_SHARE, REMEMBER_ABOVE, SATURATED_ABOVE, STEADY_SHARE, GateBehaviour,
 )  # fmt: skip
-from ..traces import Trace
+from ..traces.step import Trace
 from .heatmap import heatmap_panel, legend
 from .numbers import format_number, format_vector, style_for
 from .step import step_view, weights_summary

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from ..cells.options import PLAIN as DEFAULT_CELL
 from ..stages import Layout, layout_for
-from ..traces import StepTrace, Trace
+from ..traces.step import StepTrace, Trace
 from .numbers import format_vector
 from .columns import ColumnTable
 from .tables import TableOptions, stage_view

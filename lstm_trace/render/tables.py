@@ -10,7 +10,7 @@ from rich.console import Group
 from rich.text import Text
 
 from ..stages import QUANTITIES, Quantity, Stage
-from ..traces import StepTrace
+from ..traces.step import StepTrace
 from .columns import ColumnTable
 from .numbers import format_number, gate_bar, style_for
 

@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from ..grad_tracer import GradThroughTime
+from ..engine.grad import GradThroughTime
 from .columns import ColumnTable
 from .numbers import format_number
 from .step import weights_summary

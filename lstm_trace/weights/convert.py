@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, Mapping
 
 from ..errors import UsageError
-from ..files import write_atomic
+from ..io.output_files import write_atomic
 from . import keras, native, onnx, pytorch, safetensors
 from .cell_options import implied_options, options_text
 from .gru_weights import GRUWeights

@@ -13,13 +13,13 @@ from typing import Collection
 
 import numpy as np
 
-from .cells.options import PLAIN, CellOptions
-from .cells.step import cell_step, check_weights_fit
-from .errors import UsageError, shape_text
+from ..cells.options import PLAIN, CellOptions
+from ..cells.step import cell_step, check_weights_fit
+from ..errors import UsageError, shape_text
 from .inputs import cell_for_weights, check_dtype, check_hidden_size, check_size, made_weights, preset_state
-from .scenarios import load_scenario
-from .traces import Trace
-from .weights import PRESET_NAMES, GRUWeights, LayerSelection, LSTMWeights, read_weights_file
+from ..io.scenarios import load_scenario
+from ..traces.step import Trace
+from ..weights import PRESET_NAMES, GRUWeights, LayerSelection, LSTMWeights, read_weights_file
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .cells.options import PLAIN, CellOptions
-from .errors import DataError, UsageError, shape_text
+from ..cells.options import PLAIN, CellOptions
+from ..errors import DataError, UsageError, shape_text
 from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, made_weights, preset_state
-from .scenarios import load_scenario
-from .sequence_trace import DIRECTIONS, CellInfo, SequenceInfo
-from .sequence_stack import CellKey, initial_states, stack_layout, StackLayout
-from .vectors import parse_vector
-from .weights import PRESET_NAMES, LSTMWeights, read_weight_cells
-from .weights.layers import select_key
+from ..io.scenarios import load_scenario
+from ..traces.sequence import DIRECTIONS, CellInfo, SequenceInfo
+from .stack import CellKey, initial_states, stack_layout, StackLayout
+from ..io.vectors import parse_vector
+from ..weights import PRESET_NAMES, LSTMWeights, read_weight_cells
+from ..weights.layers import select_key
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells.options import CellOptions, LSTM
-from .weights.lstm_weights import LSTMWeights
+from ..cells.options import CellOptions, LSTM
+from ..weights.lstm_weights import LSTMWeights
 
 # The block order: the three sigmoids side by side, then tanh; input before forget so that
 # [i ; f] lines up with [C̃ ; C_{t-1}] and one product gives [write ; keep] (see _loop).

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sequence_quantities import sequence_quantities
-from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace
+from ..stages.sequences import sequence_quantities
+from ..traces.sequence import CellInfo, SequenceInfo, SequenceTrace
 from .summary import GateBehaviour, GateBehaviourAccumulator
-from .traces import StepTrace
+from ..traces.step import StepTrace
 
 VALUES_UP_TO = 4  # up to this many units (or inputs) a row shows every value; beyond it mean, min, max
 

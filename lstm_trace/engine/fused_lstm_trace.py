@@ -19,7 +19,7 @@ from functools import partial
 import numpy as np
 
 from .fused_lstm import GATE_ORDER, SIGMOID_GATES, PackedCell, block_steps_for, input_projection
-from .sequence_trace import SequenceTrace
+from ..traces.sequence import SequenceTrace
 
 
 class TraceBuffers:

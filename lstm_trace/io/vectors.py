@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError, UsageError, shape_text
+from ..errors import DataError, UsageError, shape_text
 
 _SEPARATORS = re.compile(r"[,\s]+")
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .cells.options import CellOptions
-from .errors import DataError
-from .traces import BackwardTrace, nested_lists
+from ..cells.options import CellOptions
+from ..errors import DataError
+from ..traces.step import BackwardTrace, nested_lists
 
 _VECTORS_H = ("d_c_carried", "c_tanh_local", "d_c", "d_c_unclipped", "d_h_unprojected", "d_c_prev", "d_b_hn",
               "d_h_direct")  # fmt: skip

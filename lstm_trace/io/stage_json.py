@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .stages import Stage
-from .traces import StepTrace
+from ..stages import Stage
+from ..traces.step import StepTrace
 from .trace_json import step_to_dict
 
 FORMAT = "lstm-trace-stage/1"

@@ -19,12 +19,12 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from .cells.options import PLAIN, CellOptions
-from .errors import DataError, UsageError, shape_text
+from ..cells.options import PLAIN, CellOptions
+from ..errors import DataError, UsageError, shape_text
 from .sequence import run_cell, trace_cell, trace_cell_chunks
-from .sequence_trace import DIRECTIONS, SequenceTrace
-from .weights.gru_weights import GRUWeights
-from .weights.lstm_weights import LSTMWeights
+from ..traces.sequence import DIRECTIONS, SequenceTrace
+from ..weights.gru_weights import GRUWeights
+from ..weights.lstm_weights import LSTMWeights
 
 CellKey = tuple[int, str]  # (layer, "forward" | "reverse")
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from .cells.options import PLAIN, CellOptions
-from .errors import DataError, UsageError
-from .weights import PRESET_NAMES, GRUWeights, LSTMWeights, gru_preset, lstm_preset
-from .weights.native import weights_from_json_object
+from ..cells.options import PLAIN, CellOptions
+from ..errors import DataError, UsageError
+from ..weights import PRESET_NAMES, GRUWeights, LSTMWeights, gru_preset, lstm_preset
+from ..weights.native import weights_from_json_object
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ class Scenario:
 
 def presets_dir() -> Path:
     """Installed wheels carry the files inside the package; a source checkout keeps them at the top."""
-    packaged = Path(__file__).parent / "presets"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "presets"
+    package = Path(__file__).parent.parent  # lstm_trace/
+    packaged = package / "presets"  # inside an installed wheel
+    return packaged if packaged.is_dir() else package.parent / "presets"  # a checkout
 
 
 def scenario_names() -> list[str]:

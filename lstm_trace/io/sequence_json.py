@@ -30,10 +30,10 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
-from .serializer import pick_codec
-from .sequence_trace import SequenceInfo, SequenceTrace
-from .sequence_stack import pytorch_layout
-from .stages import layout_for
+from .json_codec import pick_codec
+from ..traces.sequence import SequenceInfo, SequenceTrace
+from ..engine.stack import pytorch_layout
+from ..stages import layout_for
 from .trace_json import FORMAT
 
 STEP_ORDER = "cell (layer, forward before reverse), then step as computed (t = T first in reverse), then b"

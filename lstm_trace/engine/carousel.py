@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .traces import StepTrace
+from ..traces.step import StepTrace
 
 HORIZONS = (1, 10, 50, 100)
 HALF_GATE = 0.5  # σ(0): what a forget gate gives with no evidence either way

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cells.options import CellOptions
-from .stages import layout_for
+from ..cells.options import CellOptions
+from .layout import layout_for
 
 
 @dataclass(frozen=True)

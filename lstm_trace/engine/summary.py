@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells.options import PLAIN, CellOptions
-from .sequence_quantities import sequence_quantities
-from .sequence_trace import SequenceTrace
+from ..cells.options import PLAIN, CellOptions
+from ..stages.sequences import sequence_quantities
+from ..traces.sequence import SequenceTrace
 
 REMEMBER_ABOVE = 0.9
 FORGET_BELOW = 0.1

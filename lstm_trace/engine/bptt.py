@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cells.options import PLAIN, CellOptions
-from .cells.step import cell_backward, cell_step
-from .traces import StepTrace
+from ..cells.options import PLAIN, CellOptions
+from ..cells.step import cell_backward, cell_step
+from ..traces.step import StepTrace
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-from .errors import DataError, UsageError
-from .serializer import pick_codec
-from .sequence_trace import CellInfo, SequenceInfo, SequenceTrace, from_steps
-from .traces import Trace
+from ..errors import DataError, UsageError
+from .json_codec import pick_codec
+from ..traces.sequence import CellInfo, SequenceInfo, SequenceTrace, from_steps
+from ..traces.step import Trace
 from .trace_json import FORMAT, READABLE_FORMATS, cell_options_of, step_from_dict, trace_from_dict
-from .weights import DTYPES
+from ..weights import DTYPES
 
 
 @dataclass(frozen=True)

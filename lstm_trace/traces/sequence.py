@@ -20,9 +20,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .cells.options import PLAIN, CellOptions
-from .stages import layout_for
-from .traces import StepTrace
+from ..cells.options import PLAIN, CellOptions
+from ..stages import layout_for
+from .step import StepTrace
 
 DIRECTIONS = ("forward", "reverse")
 

@@ -14,9 +14,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import DataError
-from .stages import INPUT_QUANTITIES, QUANTITIES, STAGES
-from .traces import StepTrace, Trace
+from ..errors import DataError
+from ..stages import INPUT_QUANTITIES, QUANTITIES, STAGES
+from ..traces.step import StepTrace, Trace
 
 INPUTS_GROUP = "inputs"
 MOVERS = 5
