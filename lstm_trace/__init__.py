@@ -45,7 +45,7 @@ import importlib
 
 from .cells.activations import sigmoid
 from .cells.lstm import lstm_step
-from .cells.options import GRU, LSTM, CellOptions
+from .cell_options import GRU, LSTM, CellOptions
 from .errors import DataError, LSTMTraceError, UsageError
 from .traces.step import BackwardTrace, StepTrace, Trace
 from .engine.step import resolve_inputs, trace_step

@@ -2,7 +2,7 @@
 
 - No import cycle between our modules, counting imports inside functions and the package `__init__`
   every submodule import runs (the root `lstm_trace/__init__.py` is left out: it is the public face,
-  loaded first, and imports from every part).
+  loaded first, and imports from every part); and no two folders of the package import each other.
 - Inside functions, only heavy optional packages (torch, onnx, h5py, ...) are imported, never our own
   modules, except in `lstm_trace/cli/` (each command loads what it draws when it runs, which keeps
   `lstm-trace step` starting fast; see benchmarks/bench_startup.py) and the root's lazy `__getattr__`.
@@ -125,6 +125,17 @@ def test_the_checker_finds_a_cycle_and_a_private_import():
 
 def test_no_import_cycles():
     assert _cycles(_graph()) == []
+
+
+def _folder(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and _is_package(module)) else "lstm_trace"
+
+
+def test_no_two_folders_import_each_other():
+    edges = {(_folder(name), _folder(target)) for name in MODULES if name != "lstm_trace" for target, _, _ in _imports(name)}
+    edges = {(a, b) for a, b in edges if a != b and "lstm_trace" not in (a, b)}
+    assert sorted((a, b) for a, b in edges if (b, a) in edges and a < b) == []
 
 
 def test_functions_import_only_heavy_optional_packages():

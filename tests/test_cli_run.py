@@ -14,7 +14,7 @@ import pytest
 
 from framework_models import one_line
 from lstm_trace import presets, read_trace
-from lstm_trace.cells.options import GRU, LSTM, CellOptions
+from lstm_trace.cell_options import GRU, LSTM, CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.engine.sequence import trace_cell
 from lstm_trace.stages import layout_for

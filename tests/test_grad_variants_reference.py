@@ -15,7 +15,7 @@ import pytest
 
 from lstm_trace.engine.bptt import through_time
 from lstm_trace.cells.step import cell_backward
-from lstm_trace.cells.options import CellOptions
+from lstm_trace.cell_options import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.weights.gru_weights import GRUWeights
 from lstm_trace.weights.lstm_weights import LSTMWeights

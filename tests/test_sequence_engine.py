@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lstm_trace import UsageError, presets
-from lstm_trace.cells.options import GRU, LSTM, CellOptions
+from lstm_trace.cell_options import GRU, LSTM, CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.engine.fused_lstm import block_steps_for, pack, supports
 from lstm_trace.engine.sequence import run_cell, trace_cell, trace_cell_chunks

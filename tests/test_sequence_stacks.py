@@ -13,7 +13,7 @@ import pytest
 from frameworks import LazyImport
 from framework_models import onnx_gru_model, onnx_lstm_model
 from lstm_trace import DataError, UsageError, presets
-from lstm_trace.cells.options import GRU, LSTM, CellOptions
+from lstm_trace.cell_options import GRU, LSTM, CellOptions
 from lstm_trace.engine.stack import SequenceStream, initial_states, run_stack, stack_layout
 from lstm_trace.engine.inputs import cell_for_file
 from lstm_trace.weights import read_weight_cells

@@ -13,7 +13,7 @@ import pexpect
 import pyte
 import pytest
 
-from lstm_trace.cli.walk_state import Command, Kind, Walk, command_for
+from lstm_trace.render.walk_state import Command, Kind, Walk, command_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -34,7 +34,7 @@ from ..traces.step import BackwardTrace, StepTrace
 from ..weights.gru_weights import GRUWeights
 from .activations import CELL_ACTIVATIONS, CELL_SLOPES, GATE_ACTIVATIONS, GATE_SLOPES, Activation, block_backward, gate_local
 from .lstm import upstream
-from .options import GRU, CellOptions
+from ..cell_options import GRU, CellOptions
 
 
 def gru_step(

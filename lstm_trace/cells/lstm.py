@@ -58,7 +58,7 @@ from ..weights.lstm_weights import LSTMWeights
 from .activations import (
     CELL_ACTIVATIONS, CELL_SLOPES, GATE_ACTIVATIONS, GATE_SLOPES, Activation, block_backward, clip_pass, gate_local,
 )  # fmt: skip
-from .options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 
 
 def lstm_step(

@@ -16,7 +16,7 @@ from ..weights.lstm_weights import LSTMWeights
 from ..traces.step import BackwardTrace
 from .gru import gru_backward, gru_step
 from .lstm import lstm_backward, lstm_step
-from .options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 
 
 def cell_step(

@@ -14,7 +14,7 @@ from ..engine.grad import resolve_upstream, trace_backward_step, with_forget_bia
 from ..render.grad_explain import grad_explain_view
 from ..render.tables import TableOptions
 from ..engine.step import StepInputs
-from ..cells.options import PLAIN
+from ..cell_options import PLAIN
 from ..engine.carousel import carousel_outlook
 
 

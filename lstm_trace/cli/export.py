@@ -57,7 +57,7 @@ def save_export(console: Console, path: Path | None) -> None:
     """Write what `console` recorded to `path` (nothing to do without --export)."""
     if path is None:
         return
-    from ..io.output_files import write_text_atomic  # only when there is a file to write
+    from ..output_files import write_text_atomic  # only when there is a file to write
 
     suffix = path.suffix.lower()
     if suffix == ".svg":

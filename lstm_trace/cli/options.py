@@ -24,7 +24,7 @@ from typing import Annotated, Callable, NamedTuple, Optional
 import typer
 from typer.models import ParameterInfo
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 from ..errors import UsageError
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES

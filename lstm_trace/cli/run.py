@@ -13,7 +13,7 @@ import typer
 from typing import Annotated
 
 from ..errors import UsageError
-from ..io.output_files import open_atomic
+from ..output_files import open_atomic
 from ..render.sequence import SequenceViewOptions, sequence_view
 from ..engine.sequence import chunk_steps_for
 from ..engine.sequence_inputs import SequenceRequest, resolve_sequence_inputs

@@ -9,7 +9,7 @@ from ..render.tables import TableOptions
 from ..stages import layout_for
 from ..traces.step import Trace
 from ..engine.step import StepInputs
-from .walk_state import Kind, Screen, Walk, command_for
+from ..render.walk_state import Kind, Screen, Walk, command_for
 from .keys import KeySource
 
 INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C (128 + SIGINT)

@@ -60,7 +60,7 @@ def convert(
 ) -> None:
     """Write one LSTM cell in another framework's layout, gate order and bias convention."""
     from ..weights import LayerSelection
-    from ..weights.cell_options import options_text
+    from ..weights.stated_options import options_text
     from ..weights.convert import convert_weights
     from ..weights.gru_weights import GRUWeights
 

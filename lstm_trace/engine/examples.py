@@ -15,7 +15,7 @@ import numpy as np
 
 from ..cells.activations import CELL_ACTIVATIONS, GATE_ACTIVATIONS
 from ..cells.lstm import lstm_step
-from ..cells.options import PLAIN
+from ..cell_options import PLAIN
 from ..cells.step import cell_step
 from ..stages import GATES
 from ..traces.step import StepTrace

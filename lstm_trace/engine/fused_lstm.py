@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cells.options import CellOptions, LSTM
+from ..cell_options import CellOptions, LSTM
 from ..weights.lstm_weights import LSTMWeights
 
 # The block order: the three sigmoids side by side, then tanh; input before forget so that

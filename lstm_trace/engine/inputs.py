@@ -24,12 +24,12 @@ from typing import Collection, Mapping
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..cells.step import check_weights_fit
 from ..errors import DataError, UsageError
 from ..io.scenarios import Scenario, preset_weights, scenario_weights
 from ..weights import DTYPES, GRUWeights, LSTMWeights
-from ..weights.cell_options import OPTION_FLAGS, implied_options, options_text
+from ..weights.stated_options import OPTION_FLAGS, implied_options, options_text
 
 # 4 gates × H × (H+I) float64 values: at H = I = 8192 that is already 4 GiB.
 MAX_SIZE = 8192

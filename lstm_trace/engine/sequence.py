@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from . import fused_lstm
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..cells.step import cell_step, check_weights_fit
 from ..errors import UsageError, shape_text
 from .fused_lstm import PackedCell, pack

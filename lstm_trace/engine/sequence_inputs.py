@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError, shape_text
 from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, made_weights, preset_state
 from ..io.scenarios import load_scenario

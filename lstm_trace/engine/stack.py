@@ -19,10 +19,10 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError, shape_text
 from .sequence import run_cell, trace_cell, trace_cell_chunks
-from ..traces.sequence import DIRECTIONS, SequenceTrace
+from ..traces.sequence import DIRECTIONS, SequenceTrace, pytorch_layout
 from ..weights.gru_weights import GRUWeights
 from ..weights.lstm_weights import LSTMWeights
 
@@ -195,13 +195,6 @@ def as_time_major(xs: np.ndarray, batch_first: bool) -> np.ndarray:
         f"The input sequence has shape {shape_text(xs.shape)}; expected (T, I) for one sequence, "
         f"or (T, B, I) ((B, T, I) with batch_first) for a batch."
     )
-
-
-def pytorch_layout(outputs: np.ndarray, batched: bool, batch_first: bool) -> np.ndarray:
-    """(T, B, D·H) as torch.nn.LSTM returns it: (T, D·H) unbatched, (B, T, D·H) with batch_first."""
-    if not batched:
-        return outputs[:, 0]
-    return outputs.transpose(1, 0, 2) if batch_first else outputs
 
 
 def initial_states(layout: StackLayout, state: np.ndarray | None, batch: int, name: str,

@@ -13,7 +13,7 @@ from typing import Collection
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..cells.step import cell_step, check_weights_fit
 from ..errors import UsageError, shape_text
 from .inputs import cell_for_weights, check_dtype, check_hidden_size, check_size, made_weights, preset_state

@@ -2,7 +2,6 @@
 
     vectors.py          vectors and sequences as typed (`0.1,0.2`), and from .npy, .json, .csv, .txt files
     scenarios.py        the scenario presets: named files of h, x, C and weights that teach something
-    output_files.py     output files written atomically, pipes and devices in place
     json_codec.py       JSON bytes: orjson where installed, the standard library otherwise
     trace_json.py       the lstm-trace/2 contract for step traces: write, read, validate
     backward_json.py    the "backward" block of a step

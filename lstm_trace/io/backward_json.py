@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 from ..errors import DataError
 from ..traces.step import BackwardTrace, nested_lists
 

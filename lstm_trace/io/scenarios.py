@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError
 from ..weights import PRESET_NAMES, GRUWeights, LSTMWeights, gru_preset, lstm_preset
 from ..weights.native import weights_from_json_object

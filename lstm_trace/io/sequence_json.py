@@ -31,8 +31,7 @@ from typing import Any, BinaryIO, Iterator
 import numpy as np
 
 from .json_codec import pick_codec
-from ..traces.sequence import SequenceInfo, SequenceTrace
-from ..engine.stack import pytorch_layout
+from ..traces.sequence import SequenceInfo, SequenceTrace, pytorch_layout
 from ..stages import layout_for
 from .trace_json import FORMAT
 

@@ -36,10 +36,10 @@ import numpy as np
 
 from .backward_json import backward_from_dict, backward_to_dict, v1_variant_backward
 from ..errors import DataError, UsageError
-from .output_files import write_atomic
+from ..output_files import write_atomic
 from ..stages import QUANTITIES, layout_for
 from ..traces.step import StepTrace, Trace, nested_lists
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..weights import DTYPES
 
 FORMAT = "lstm-trace/2"

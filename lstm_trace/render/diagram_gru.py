@@ -23,7 +23,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 from ..stages.lstm_options import ACTIVATION_SYMBOLS
 from .canvas import Canvas
 from .figure import CellFigure, DiagramOptions, ValueBlock, value_block

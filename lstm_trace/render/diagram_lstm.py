@@ -26,7 +26,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from ..stages import GATES, INPUT_QUANTITIES
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..stages.lstm_options import ACTIVATION_SYMBOLS
 from .canvas import Canvas
 from .figure import CellFigure, DiagramOptions, ValueBlock, value_block

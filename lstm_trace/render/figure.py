@@ -19,7 +19,7 @@ from rich.text import Text
 
 from ..stages import QUANTITIES, STAGE_NAMES, Layout, layout_for
 from ..traces.step import StepTrace
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from .canvas import HEAVY, LIGHT, Canvas, Cell
 from .numbers import format_number, style_for
 

@@ -13,7 +13,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..cells.options import LSTM
+from ..cell_options import LSTM
 from ..stages.sequences import SequenceQuantities, sequence_quantities
 from ..engine.report import CellReport, StepTable
 from ..traces.sequence import CellInfo, SequenceInfo

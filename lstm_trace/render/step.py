@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from ..cells.options import PLAIN as DEFAULT_CELL
+from ..cell_options import PLAIN as DEFAULT_CELL
 from ..stages import Layout, layout_for
 from ..traces.step import StepTrace, Trace
 from .numbers import format_vector

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from ..stages import Layout, layout_for
 from ..traces.step import StepTrace, Trace
-from ..cli.walk_state import KEY_HELP, Command, KEYS
+from .walk_state import KEY_HELP, Command, KEYS
 from .diagram import DiagramOptions, diagram_view, stages_up_to
 from .step import result
 from .tables import TableOptions, stage_view

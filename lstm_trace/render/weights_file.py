@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from ..stages import GATES
-from ..weights.cell_options import cell_kind, implied_options, options_text
+from ..weights.stated_options import cell_kind, implied_options, options_text
 from ..weights.layers import CellKey, WeightsFile
 from ..weights.gru_weights import GRUWeights
 from .columns import ColumnTable

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from .gru_backward import gru_backward_layout
 from .lstm_backward import lstm_backward_layout
 from .types import BackwardLayout, BackwardStage, GradTopic

@@ -8,7 +8,7 @@ fields named here: x, h_prev, reset, update, new, keep, write, h (and reset_h).
 
 from __future__ import annotations
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 from .lstm import QUANTITIES, SOFT_GATE
 from .lstm_options import ACTIVATION_NUMPY, ACTIVATION_SYMBOLS, number, options_suffix
 from .types import Layout, Quantity, Stage

@@ -6,7 +6,7 @@ reset gate met the hidden side), the reset and update gates, the weights, and [h
 
 from __future__ import annotations
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 from .lstm_backward import SLOPES, clip_mask
 from .lstm_options import ACTIVATION_SYMBOLS
 from .types import BackwardLayout, BackwardStage, Quantity

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 from .lstm import GATE_BY_NAME, QUANTITIES, STAGE_BY_NAME
 from .types import Gate, Layout, Quantity, Stage
 

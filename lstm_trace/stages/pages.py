@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cells.options import CellOptions
+from ..cell_options import CellOptions
 from .layout import layout_for
 
 

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..stages import layout_for
 from .step import StepTrace
 
@@ -169,3 +169,10 @@ class SequenceInfo:
     @property
     def batch(self) -> int:
         return self.batch_size or 1
+
+
+def pytorch_layout(outputs: np.ndarray, batched: bool, batch_first: bool) -> np.ndarray:
+    """(T, B, D·H) as torch.nn.LSTM returns it: (T, D·H) unbatched, (B, T, D·H) with batch_first."""
+    if not batched:
+        return outputs[:, 0]
+    return outputs.transpose(1, 0, 2) if batch_first else outputs

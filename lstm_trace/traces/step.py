@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 
 # The parts a block (gate) of any cell may have, and the values some cells lack: asking for one
 # that this trace does not hold gives None, anything else is a typo and an AttributeError.

@@ -18,9 +18,9 @@ from types import ModuleType
 from typing import Any, Mapping
 
 from ..errors import UsageError
-from ..io.output_files import write_atomic
+from ..output_files import write_atomic
 from . import keras, native, onnx, pytorch, safetensors
-from .cell_options import implied_options, options_text
+from .stated_options import implied_options, options_text
 from .gru_weights import GRUWeights
 from .layers import LayerSelection, select_key
 from .lstm_weights import LSTMWeights

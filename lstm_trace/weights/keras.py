@@ -30,7 +30,7 @@ from typing import Any, BinaryIO, Mapping
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .cell_options import implied_options
+from .stated_options import implied_options
 from .gru_weights import GRUWeights
 from .keras_config import config_options, recurrent_configs
 from .keras_layout import FRAMEWORK, KerasCell, gru_cell, layer_arrays, lstm_cell

@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .cell_options import CELL_OPTIONS_KEY, implied_options
+from .stated_options import CELL_OPTIONS_KEY, implied_options
 from .gate_blocks import mapping_text, split_blocks, stack_blocks
 from .gru_weights import GRUWeights
 from .lstm_weights import LSTMWeights

@@ -21,9 +21,9 @@ from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
-from ..cells.options import PLAIN, CellOptions
+from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError
-from .cell_options import CELL_OPTIONS_KEY, implied_options
+from .stated_options import CELL_OPTIONS_KEY, implied_options
 from .gru_weights import GRUWeights, looks_like_gru
 from .layers import WeightsFile
 from .lstm_weights import LSTMWeights

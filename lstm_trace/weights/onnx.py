@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Mapping
 import numpy as np
 
 from ..errors import DataError
-from .cell_options import implied_options
+from .stated_options import implied_options
 from .gru_weights import GRUWeights
 from .layers import CellKey, WeightsFile
 from .lstm_weights import LSTMWeights

@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .cell_options import CELL_OPTIONS_KEY
+from .stated_options import CELL_OPTIONS_KEY
 from .gate_blocks import mapping_text, split_blocks, stack_blocks
 from .gru_weights import GRUWeights
 from .lstm_weights import LSTMWeights

@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Mapping
 
-from ..errors import DataError, UsageError
+from .errors import DataError, UsageError
 
 VARIANT_NAMES = ("lstm", "peephole", "cifg", "gru")
 GATE_ACTIVATION_NAMES = ("sigmoid", "hard_sigmoid")

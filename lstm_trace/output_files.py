@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Callable, Iterator, TextIO
 
-from ..errors import DataError, UsageError
+from .errors import DataError, UsageError
 
 
 def write_text_atomic(path: Path, text: str) -> None:
