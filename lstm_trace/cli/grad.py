@@ -36,7 +36,7 @@ XS = Annotated[
     Optional[str],
     typer.Option(
         "--xs",
-        help="A sequence x_1 … x_T for backpropagation through time: '0.1,0.2;0.3,0.4', @file (.npy, .json, .csv, .txt) or - for stdin.",
+        help="A sequence x_1 … x_T for backpropagation through time: '0.1,0.2;0.3,0.4', a file (.npy, .json, .csv, .txt) or - for stdin.",
         rich_help_panel=INPUTS,
     ),
 ]

@@ -43,15 +43,15 @@ Preset = Annotated[
 ]
 HPrev = Annotated[
     Optional[str],
-    typer.Option("--h", help="h_(t-1), e.g. 0,0.5,0.1 or '[0 0.5 0.1]' or @h.npy (default: zeros).", rich_help_panel=INPUTS),
+    typer.Option("--h", help="h_(t-1): numbers such as 0,0.5,0.1 or '[0 0.5 0.1]', or a file (h.npy, .json, .txt). Left out: zeros.", rich_help_panel=INPUTS),
 ]
 X = Annotated[
     Optional[str],
-    typer.Option("--x", help="x_t, e.g. --x=-0.1,0.3 or @x.json.", rich_help_panel=INPUTS),
+    typer.Option("--x", help="x_t: numbers (--x=-0.1,0.3) or a file (x.npy, .json, .txt).", rich_help_panel=INPUTS),
 ]
 CPrev = Annotated[
     Optional[str],
-    typer.Option("--c", help="C_(t-1), the previous cell state (default: zeros).", rich_help_panel=INPUTS),
+    typer.Option("--c", help="C_(t-1), the previous cell state, as --h. Left out: zeros.", rich_help_panel=INPUTS),
 ]
 HiddenSize = Annotated[
     Optional[int],

@@ -32,8 +32,8 @@ HEATMAP_STYLES = ("blocks", "digits")
 HEATMAP_UNITS = 32  # columns of a heatmap by default: 2 characters each, two maps side by side in 140 columns
 
 Xs = Annotated[Optional[str], typer.Option(
-    "--xs", help="The input sequence: '0.1,0.2;0.3,0.4' (steps split by ;), @x.npy ((T, I), or (T, B, I) / "
-    "(B, T, I) with --batch-first), @x.json (list of lists), @x.csv / @x.txt (a step per line), or - for stdin.",
+    "--xs", help="The input sequence: '0.1,0.2;0.3,0.4' (steps split by ;), a file x.npy ((T, I), or (T, B, I) / "
+    "(B, T, I) with --batch-first), x.json (list of lists), x.csv / x.txt (a step per line), or - for stdin.",
     rich_help_panel=INPUTS)]
 BatchFirst = Annotated[bool, typer.Option(
     "--batch-first", help="A 3-D --xs is (B, T, I), as PyTorch's batch_first.", rich_help_panel=INPUTS)]
@@ -103,7 +103,7 @@ def run(
     if heatmap_style not in HEATMAP_STYLES:
         raise UsageError(f"--heatmap-style {heatmap_style!r}: choose one of {', '.join(HEATMAP_STYLES)}.")
     if xs is None:
-        raise UsageError("No input sequence: give --xs, e.g. --xs '0.1,0.2;0.3,0.4' or --xs @x.npy (T × I).")
+        raise UsageError("No input sequence: give --xs, e.g. --xs '0.1,0.2;0.3,0.4' or --xs x.npy (T × I).")
     check_export(export, with_json=as_json or as_jsonl)
     check_cell_choice(weights, layer, direction)
     inputs = resolve_sequence_inputs(SequenceRequest(

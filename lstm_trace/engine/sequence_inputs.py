@@ -19,7 +19,7 @@ from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, m
 from ..io.scenarios import load_scenario
 from ..traces.sequence import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
-from ..io.vectors import parse_vector
+from ..io.vectors import named_file, parse_vector
 from ..weights import PRESET_NAMES, LSTMWeights, read_weight_cells
 from ..weights.layers import select_key
 
@@ -151,10 +151,9 @@ def parse_state(text: str, option: str) -> np.ndarray:
     (cells, B, H) as torch.nn.LSTM takes h_0 and c_0. An array (from `lstm_trace.run`) is taken as it is."""
     if isinstance(text, np.ndarray):
         return text
-    stripped = text.strip()
-    if not (stripped.startswith("@") and stripped.lower().endswith(".npy")):
+    path = named_file(text)
+    if path is None or path.suffix.lower() != ".npy":
         return parse_vector(text, option)
-    path = Path(stripped[1:])
     where = f"{option} file '{path}'"
     if not path.is_file():
         raise UsageError(f"{where} does not exist or is not a file.")

@@ -1,4 +1,4 @@
-"""Vectors the user types (`0,0.5,0.1`, `[0, 0.5, 0.1]`, `"0 0.5 0.1"`) or points to (`@h.npy`)."""
+"""Vectors the user types (`0,0.5,0.1`, `[0, 0.5, 0.1]`, `"0 0.5 0.1"`) or points to (`h.npy`, `@h.npy`)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,44 @@ import numpy as np
 from ..errors import DataError, UsageError, shape_text
 
 _SEPARATORS = re.compile(r"[,\s]+")
+FILE_SUFFIXES = (".npy", ".json", ".csv", ".txt")
+
+
+def named_file(text: str) -> Path | None:
+    """The file that an option's text names, or None when the text is numbers (or a mistake) to read as typed.
+
+    `@PATH` always names a file. A PATH without `@` does when the text is not numbers and the path exists
+    or ends like a file lstm-trace reads (so a missing `seq.npy` is reported as a missing file). Numbers
+    win: the same command means the same numbers in every folder, and a file named `1,2` is `@1,2`.
+    """
+    stripped = text.strip()
+    if stripped.startswith("@"):
+        return Path(stripped[1:])
+    if not stripped or _reads_as_numbers(stripped):
+        return None
+    path = Path(stripped)
+    return path if path.exists() or path.suffix.lower() in FILE_SUFFIXES else None
+
+
+def _reads_as_numbers(text: str) -> bool:
+    try:
+        for token in re.split(r"[,;\s]+", text.strip("[](),; ")):
+            float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_vector(text: str, option: str) -> np.ndarray:
     """A 1-D float64 array from the text of option `option` (e.g. "--h").
 
-    `@PATH` reads a .npy, .json or text file; anything else is numbers separated
-    by commas and/or spaces, optionally in brackets.
+    A file (`h.npy` or `@h.npy`: see `named_file`) is read as .npy, .json or text;
+    anything else is numbers separated by commas and/or spaces, optionally in brackets.
     """
-    stripped = text.strip()
-    if stripped.startswith("@"):
-        return _read_vector_file(Path(stripped[1:]), option)
-    return _parse_numbers(stripped, where=f"{option} {text!r}", error=UsageError)
+    path = named_file(text)
+    if path is not None:
+        return _read_vector_file(path, option)
+    return _parse_numbers(text.strip(), where=f"{option} {text!r}", error=UsageError)
 
 
 def _parse_numbers(text: str, where: str, error: type[Exception]) -> np.ndarray:
@@ -41,7 +67,7 @@ def _parse_numbers(text: str, where: str, error: type[Exception]) -> np.ndarray:
         except ValueError:
             raise error(
                 f"{where}: entry {position}, {token!r}, is not a number; expected numbers such as "
-                f"0,0.5,0.1 (or @file.npy, @file.json, @file.txt)."
+                f"0,0.5,0.1, or a file such as x.npy, x.json or x.txt."
             ) from None
     return _finite(np.array(values, dtype=np.float64), where, error)
 
@@ -103,8 +129,8 @@ def _as_vector(loaded: np.ndarray, where: str) -> np.ndarray:
 
 def parse_sequence(text: str, option: str, allow_batch: bool = False) -> np.ndarray:
     """A (T, I) float64 array: inline steps separated by `;` ("0.1,0.2;0.3,0.4"),
-    `@file` (.npy of shape (T, I), .json list of lists, .csv/.txt one step per line),
-    or `-` for standard input (text, one step per line).
+    a file (`xs.npy` or `@xs.npy`: .npy of shape (T, I), .json list of lists, .csv/.txt
+    one step per line), or `-` for standard input (text, one step per line).
 
     With `allow_batch`, a .npy may also hold a batch of sequences, (T, B, I) or
     (B, T, I): the caller knows which (PyTorch's batch_first)."""
@@ -113,8 +139,8 @@ def parse_sequence(text: str, option: str, allow_batch: bool = False) -> np.ndar
         import sys
 
         return _parse_rows(sys.stdin.read().splitlines(), f"{option} on standard input", DataError)
-    if stripped.startswith("@"):
-        path = Path(stripped[1:])
+    path = named_file(stripped)
+    if path is not None:
         where = f"{option} file '{path}'"
         if not path.exists() or path.is_dir():
             raise UsageError(f"{where} does not exist or is a directory.")
