@@ -60,7 +60,7 @@ def step(
                  weights; what is passed explicitly wins.
     cell         LSTM(...) or GRU(...); default the plain LSTM, joined with the options a
                  weights file states (a GRU file runs a GRU).
-    hidden_size  H, for a weights preset when h is not given.
+    hidden_size  H, for a weights preset when h is not given ("identity" given neither: H = I).
     seed         of the "random" weights preset.
     dtype        "float64" or "float32".
     layer, direction  which cell of a weights file that holds several.

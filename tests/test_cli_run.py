@@ -258,7 +258,7 @@ def test_floats_round_trip_exactly_with_either_serializer(cli, monkeypatch):
         (["--xs", "1,2,3;4,5,6", "--preset", "seed-question"], "--xs has 3 values per step"),
         (["--xs", "1,2;3,x", "--hidden-size", "3"], "'x', is not a number"),
         (["--hidden-size", "3"], "No input sequence"),
-        (["--xs", "1,2;3,4"], "needs the hidden size"),
+        (["--xs", "1,2;3,4", "--weights", "random"], "needs the hidden size"),  # only identity has H = I
         (["--xs", "1,2;3,4", "--hidden-size", "3", "--detail", "7"], "'7' is not a step"),
         (["--xs", "1,2;3,4", "--hidden-size", "3", "--b", "1"], "holds 1 sequence(s)"),
         (["--xs", "1,2;3,4", "--hidden-size", "3", "--units", "2:9"], "0 ≤ START < STOP ≤ H = 3"),

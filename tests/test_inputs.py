@@ -96,3 +96,41 @@ def test_weights_with_a_projection_need_a_projecting_cell():
         resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights)
     inputs = resolve_inputs(x=np.array([0.5, -1, 2]), weights=weights, cell=CellOptions(proj_size=2))
     assert inputs.h_prev.shape == (2,) and inputs.c_prev.shape == (4,)
+
+
+SQUARE_NOTE = "H was not given (no --hidden-size or --h), so H = I = 2: the identity weights then make W_g·z = h_(t-1) + x_t."
+
+
+@pytest.mark.parametrize("cell", [[], ["--variant", "gru"], ["--variant", "peephole"], ["--weights", "identity"]],
+                         ids=lambda args: " ".join(args) or "plain")  # fmt: skip
+def test_identity_weights_that_nothing_sizes_are_square(cli, cell):
+    """`step --x 1,2`, the first command a learner types: H = I, so the learner's σ(h + x) reading holds, said in a note."""
+    content = json.loads(cli("step", "--x", "1,2", *cell, "--json").output)
+    assert content["hidden_size"] == content["input_size"] == 2 and content["steps"][0]["h_prev"] == [0, 0]
+    assert content["notes"][0] == SQUARE_NOTE
+    gate = "reset" if "gru" in cell else "forget"
+    assert content["steps"][0][gate]["preact"] == [1, 2]  # W·z + b = h + x with h = 0 and b = 0
+    shown = cli("step", "--x", "1,2", *cell)
+    assert shown.exit_code == 0 and "note: H was not given (no --hidden-size or --h), so H = I = 2" in shown.output
+    run = json.loads(cli("run", "--xs", "1,2;3,4", *cell, "--json").output)
+    assert run["hidden_size"] == 2 and SQUARE_NOTE in run["notes"]
+
+
+@pytest.mark.parametrize("args", [
+    ["--hidden-size", "3"], ["--h", "0,0,0"], ["--c", "0,0,0"], ["--preset", "concat-not-sum"],
+    ["--hidden-size", "3", "--proj-size", "2"],
+])  # fmt: skip
+def test_a_size_given_any_way_is_kept_without_the_note(cli, args):
+    if "--c" in args:  # C_(t-1) has H entries but does not set H: the identity weights still ask for it
+        refused = cli("step", "--x", "1,2", *args)
+        assert refused.exit_code == 2 and "needs the hidden size: give --h (H = its length)" in refused.output
+        return
+    content = json.loads(cli("step", "--x", "1,2", *args, "--json").output)
+    assert content["hidden_size"] == 3 and not any(note.startswith("H was not given") for note in content["notes"])
+
+
+@pytest.mark.parametrize("weights", ["zeros", "random"])
+def test_other_weight_presets_still_need_the_hidden_size(cli, weights):
+    for command in (["step", "--x", "1,2"], ["run", "--xs", "1,2;3,4"]):
+        refused = cli(*command, "--weights", weights)
+        assert refused.exit_code == 2 and f"The '{weights}' weights preset is made to fit the inputs" in refused.output

@@ -175,7 +175,7 @@ WEIGHTS = lstm_trace.presets.random(hidden_size=4, input_size=3)
         (lambda: lstm_trace.step(WEIGHTS, "1,2,3"), UsageError, "x must be numbers"),
         (lambda: lstm_trace.step(WEIGHTS, [1, [2, 3]]), UsageError, "x must be numbers"),
         (lambda: lstm_trace.step(WEIGHTS, [1, math.nan, 3]), UsageError, "NaN or infinity"),
-        (lambda: lstm_trace.step("identity", [1, 2]), UsageError, "made to fit the inputs"),
+        (lambda: lstm_trace.step("random", [1, 2]), UsageError, "made to fit the inputs"),  # identity: H = I
         (lambda: lstm_trace.step("weights.txt", [1, 2]), UsageError, "neither a preset"),
         (lambda: lstm_trace.step(WEIGHTS, [1, 2, 3], cell=GRU()), UsageError, "needs GRU weights"),
         (lambda: lstm_trace.step(WEIGHTS, [1, 2, 3], cell=lstm_trace.CellOptions("vanilla")), UsageError, "not known"),

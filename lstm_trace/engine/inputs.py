@@ -9,7 +9,8 @@
   may only repeat it (`check_preset_size`), and its weights are made for the cell
   (`scenarios.scenario_weights`);
 - a weights preset (identity, zeros, random) is made to fit the inputs and the
-  cell, so it needs H from --hidden-size or --h (`made_weights`);
+  cell, so it needs H from --hidden-size or --h (`made_weights`); the identity
+  preset given neither (nor --c) is square, H = I (`square_identity`);
 - a weights file may say which cell it holds (a GRU, peepholes, a projection,
   ONNX's clip, ...): those options join the ones the user gave, and a given one
   that says otherwise is a usage error (`cell_for_weights`, `cell_for_file`);
@@ -99,6 +100,18 @@ def preset_hidden_size(cell: CellOptions, spec: str, hidden_size: int | None, h_
             f"give --h (H = its length) or --hidden-size H."
         )
     return hidden_size if hidden_size is not None else h_size
+
+
+def square_identity(
+    cell: CellOptions, spec, scenario: Scenario | None, hidden_size: int | None, h, c, input_size: int
+) -> tuple[int | None, tuple[str, ...]]:
+    """H for identity weights that nothing sizes (no --hidden-size, --h or --c): I, so that W_g·z = h_(t-1) + x_t,
+    as a learner reads the identity cell; with a note saying so. Otherwise `hidden_size` as given, and no note."""
+    identity = spec == "identity" or (spec is None and scenario is None)
+    if not identity or cell.proj_size is not None or any(given is not None for given in (hidden_size, h, c)):
+        return hidden_size, ()
+    return input_size, (f"H was not given (no --hidden-size or --h), so H = I = {input_size}: the identity weights "
+                        f"then make W_g·z = h_(t-1) + x_t.",)  # fmt: skip
 
 
 def made_weights(

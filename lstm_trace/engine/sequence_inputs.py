@@ -8,14 +8,16 @@ one cell; every cell of a stack runs the same cell options (`inputs.cell_for_fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError, shape_text
-from .inputs import cell_for_file, check_dtype, check_hidden_size, check_size, made_weights, preset_state
+from .inputs import (
+    cell_for_file, check_dtype, check_hidden_size, check_size, made_weights, preset_state, square_identity,
+)  # fmt: skip
 from ..io.scenarios import load_scenario
 from ..traces.sequence import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
@@ -65,6 +67,8 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
     if scenario is not None:  # as in `step`: a --hidden-size of a new size (or a projection's P) drops h
         h, c = preset_state(scenario, cell, request.hidden_size, request.weights is not None, h, c)
 
+    hidden_size, notes = square_identity(cell, request.weights, scenario, request.hidden_size, h, c, I)
+    request = replace(request, hidden_size=hidden_size)
     cells, provenance, stacked, cell = _cells(request, cell, scenario, None if h is None else h.shape[-1], I)
     for weights in cells.values():
         check_hidden_size(request.hidden_size, weights)
@@ -82,7 +86,7 @@ def resolve_sequence_inputs(request: SequenceRequest) -> SequenceInputs:
         )
     layout = (stack_layout(cells) if len(cells) > 1
               else StackLayout(1, (keys[0][1],), first.hidden_size, I, first.h_size))  # fmt: skip
-    notes = []
+    notes = list(notes)
     if request.batch_first and request.xs.ndim == 2:  # torch.nn.LSTM(batch_first=True) does the same
         notes.append(f"--xs is one sequence of shape {shape_text(request.xs.shape)} (T, I): --batch-first only "
                      f"changes how a batch (B, T, I) is read, as in PyTorch.")  # fmt: skip

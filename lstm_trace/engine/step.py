@@ -16,7 +16,9 @@ import numpy as np
 from ..cell_options import PLAIN, CellOptions
 from ..cells.step import cell_step, check_weights_fit
 from ..errors import UsageError, shape_text
-from .inputs import cell_for_weights, check_dtype, check_hidden_size, check_size, made_weights, preset_state
+from .inputs import (
+    cell_for_weights, check_dtype, check_hidden_size, check_size, made_weights, preset_state, square_identity,
+)  # fmt: skip
 from ..io.scenarios import load_scenario
 from ..traces.step import Trace
 from ..weights import PRESET_NAMES, GRUWeights, LayerSelection, LSTMWeights, read_weights_file
@@ -78,6 +80,8 @@ def resolve_inputs(
     if isinstance(weights, (LSTMWeights, GRUWeights)):  # read from a file above, or given in Python
         loaded = weights
     else:
+        hidden_size, square = square_identity(cell, weights, scenario, hidden_size, h, c, len(x))
+        notes += square
         loaded = made_weights(cell, weights, scenario, hidden_size, None if h is None else len(h), len(x), seed)
     check_hidden_size(hidden_size, loaded)
     _check_cell_fits(cell, loaded)
