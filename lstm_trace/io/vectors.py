@@ -81,40 +81,41 @@ def _finite(vector: np.ndarray, where: str, error: type[Exception]) -> np.ndarra
     return vector
 
 
-def _read_vector_file(path: Path, option: str) -> np.ndarray:
-    where = f"{option} file '{path}'"
+def _read_file(path: Path, where: str) -> np.ndarray | list | str:
+    """A vector's or a sequence's file as it is stored: an array (.npy), a list (.json) or text (any other)."""
     if not path.exists():
         raise UsageError(f"{where} does not exist.")
     if path.is_dir():  # pipes such as <(...) are fine; directories are not
         raise UsageError(f"{where} is a directory, not a file.")
     suffix = path.suffix.lower()
-    if suffix == ".npy":
-        try:
-            loaded = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as error:
-            raise DataError(f"Cannot read {where} as .npy: {error}.") from None
-        return _as_vector(loaded, where)
     try:
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False)
         text = path.read_text(encoding="utf-8-sig")  # -sig: a spreadsheet's byte-order mark is not a value
-    except (UnicodeDecodeError, OSError) as error:
-        raise DataError(f"Cannot read {where} as text: {error}.") from None
-    if suffix == ".json":
-        try:
-            loaded = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DataError(f"Cannot read {where} as JSON: {error}.") from None
+        return json.loads(text) if suffix == ".json" else text
+    except (ValueError, OSError, EOFError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        kind = {".npy": ".npy", ".json": "JSON"}.get(suffix, "text")
+        raise DataError(f"Cannot read {where} as {kind}: {error}.") from None
+
+
+def _read_vector_file(path: Path, option: str) -> np.ndarray:
+    where = f"{option} file '{path}'"
+    loaded = _read_file(path, where)
+    if isinstance(loaded, np.ndarray):
+        return _as_vector(loaded, where)
+    if path.suffix.lower() == ".json":
         if not isinstance(loaded, list) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in loaded
         ):
             raise DataError(f"{where} must hold a JSON list of numbers, such as [0, 0.5, 0.1].")
         return _finite(np.array(loaded, dtype=np.float64), where, DataError)
-    rows = [line for line in text.splitlines() if line.strip()]
+    rows = [line for line in loaded.splitlines() if line.strip()]
     if len(rows) > 1 and any(len(row.replace(",", " ").split()) > 1 for row in rows):
         raise DataError(
             f"{where} holds {len(rows)} rows with several values in a row: a vector is one row (or one value "
             f"per line). A table of steps is a sequence, for `run --xs` or `grad --xs`."
         )
-    return _parse_numbers(text, where=where, error=DataError)
+    return _parse_numbers(loaded, where=where, error=DataError)
 
 
 def _as_vector(loaded: np.ndarray, where: str) -> np.ndarray:
@@ -140,37 +141,24 @@ def parse_sequence(text: str, option: str, allow_batch: bool = False) -> np.ndar
 
         return _parse_rows(sys.stdin.read().splitlines(), f"{option} on standard input", DataError)
     path = named_file(stripped)
-    if path is not None:
-        where = f"{option} file '{path}'"
-        if not path.exists() or path.is_dir():
-            raise UsageError(f"{where} does not exist or is a directory.")
-        if path.suffix.lower() == ".npy":
-            try:
-                loaded = np.load(path, allow_pickle=False)
-            except (ValueError, OSError, EOFError) as error:
-                raise DataError(f"Cannot read {where} as .npy: {error}.") from None
-            ranks = (2, 3) if allow_batch else (2,)
-            if loaded.dtype.kind not in "fiu" or loaded.ndim not in ranks or 0 in loaded.shape:
-                batch = " or a batch (T, B, I) / (B, T, I) with --batch-first" if allow_batch else ""
-                raise DataError(
-                    f"{where} holds dtype {loaded.dtype}, shape {shape_text(loaded.shape)}; "
-                    f"expected real numbers of shape (T, I){batch}."
-                )
-            return _finite(loaded.astype(np.float64), where, DataError)
-        try:
-            content = path.read_text(encoding="utf-8-sig")
-        except (UnicodeDecodeError, OSError) as error:
-            raise DataError(f"Cannot read {where} as text: {error}.") from None
-        if path.suffix.lower() == ".json":
-            try:
-                rows = json.loads(content)
-            except json.JSONDecodeError as error:
-                raise DataError(f"Cannot read {where} as JSON: {error}.") from None
-            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise DataError(f"{where} must hold a JSON list of lists, one list per time step.")
-            return _parse_rows([json.dumps(row) for row in rows], where, DataError)
-        return _parse_rows(content.splitlines(), where, DataError)
-    return _parse_rows(stripped.split(";"), f"{option} {text!r}", UsageError)
+    if path is None:
+        return _parse_rows(stripped.split(";"), f"{option} {text!r}", UsageError)
+    where = f"{option} file '{path}'"
+    loaded = _read_file(path, where)
+    if isinstance(loaded, np.ndarray):
+        ranks = (2, 3) if allow_batch else (2,)
+        if loaded.dtype.kind not in "fiu" or loaded.ndim not in ranks or 0 in loaded.shape:
+            batch = " or a batch (T, B, I) / (B, T, I) with --batch-first" if allow_batch else ""
+            raise DataError(
+                f"{where} holds dtype {loaded.dtype}, shape {shape_text(loaded.shape)}; "
+                f"expected real numbers of shape (T, I){batch}."
+            )
+        return _finite(loaded.astype(np.float64), where, DataError)
+    if path.suffix.lower() != ".json":
+        return _parse_rows(loaded.splitlines(), where, DataError)
+    if not isinstance(loaded, list) or not all(isinstance(row, list) for row in loaded):
+        raise DataError(f"{where} must hold a JSON list of lists, one list per time step.")
+    return _parse_rows([json.dumps(row) for row in loaded], where, DataError)
 
 
 def _parse_rows(lines: list[str], where: str, error: type[Exception]) -> np.ndarray:
