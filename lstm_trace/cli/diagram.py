@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
-import typer
-from typing import Annotated
+from typing import Annotated, Optional
 
 from ..stages import layout_for
 from ..engine.step import trace_step
 from .export import ExportOption, check_export, recording_console, save_export
-from .options import DISPLAY, CellChoice, InputChoice, Precision, check_stage, option_groups, resolve_choice
+from .options import CellChoice, InputChoice, Precision, check_stage, option_groups, resolve_choice, stage_option
 
 
 @option_groups
@@ -18,9 +15,7 @@ def diagram(
     given: InputChoice,
     cell: CellChoice,
     precision: Precision = 4,
-    stage: Annotated[
-        Optional[str], typer.Option("--stage", "-s", help="Highlight this stage (concat, forget, ...).", rich_help_panel=DISPLAY)
-    ] = None,
+    stage: Annotated[Optional[str], stage_option("Highlight this stage")] = None,
     export: ExportOption = None,
 ) -> None:
     """Draw the cell (LSTM, peephole, cifg, GRU, with their options) with the live values on every wire."""

@@ -16,8 +16,8 @@ from ..engine.step import StepInputs
 from ..io.vectors import parse_sequence, parse_vector
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
-    DISPLAY, INPUTS, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_cell_choice, check_stage,
-    option_groups, resolve_choice, table_options,
+    INPUTS, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_cell_choice, check_stage,
+    option_groups, resolve_choice, stage_option, table_options,
 )  # fmt: skip
 
 GRADIENTS = "Gradients"
@@ -52,14 +52,7 @@ ForgetBiasIntoB = Annotated[
         rich_help_panel=GRADIENTS,
     ),
 ]
-BackwardStageOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--stage", "-s",
-        help=f"Show one backward stage only: {', '.join(BACKWARD_STAGE_NAMES)} (a variant has its own: its error lists them).",
-        rich_help_panel=DISPLAY,
-    ),
-]
+BackwardStageOption = Annotated[Optional[str], stage_option("Show one backward stage only", BACKWARD_STAGE_NAMES)]
 AsJSON = Annotated[bool, typer.Option("--json", help="Print the trace with its gradients as JSON.")]
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON trace to this file (atomically).")]
 

@@ -24,18 +24,39 @@ from typing import Annotated, Callable, NamedTuple, Optional
 import typer
 from typer.models import ParameterInfo
 
-from ..cell_options import CellOptions
+from ..cell_options import CELL_ACTIVATION_NAMES, GATE_ACTIVATION_NAMES, VARIANT_NAMES, CellOptions
 from ..errors import UsageError
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES
 from ..engine.step import StepInputs, resolve_inputs
 from ..io.vectors import parse_vector
-from ..weights import PRESET_NAMES, LayerSelection
+from ..weights import DTYPES, PRESET_NAMES, LayerSelection
+from ..weights.layers import DIRECTIONS
 
 INPUTS = "Inputs"
 WEIGHTS = "Weights"
 DISPLAY = "Display"
 CELL = "Cell variant"
+
+
+def choices(names: tuple[str, ...]) -> dict:
+    """A choice option's names for typer.Option: shown in --help as [a|b|c] and offered by shell completion.
+
+    The value stays a str, checked where it is used (CellOptions.check, check_dtype, ...), so a wrong one
+    gets the project's one-line message with exit code 2 rather than Click's usage box.
+    """
+    return {"metavar": f"[{'|'.join(names)}]", **completion(names)}
+
+
+def completion(names: tuple[str, ...]) -> dict:
+    return {"autocompletion": lambda incomplete: [name for name in names if name.startswith(incomplete)]}
+
+
+def stage_option(what: str, names: tuple[str, ...] = STAGE_NAMES):
+    """--stage/-s: `what` a command does with it; the plain LSTM's names in --help and completion (too many for
+    the metavar). Another cell has its own, checked against its layout once the cell is known (`check_stage`)."""
+    return typer.Option("--stage", "-s", metavar="NAME", rich_help_panel=DISPLAY, **completion(names),
+                        help=f"{what}: {', '.join(names)} (another cell has its own: a wrong name lists them).")  # fmt: skip
 
 Preset = Annotated[
     Optional[str],
@@ -79,12 +100,13 @@ Layer = Annotated[
 Direction = Annotated[
     Optional[str],
     typer.Option(
-        "--direction", help="forward or reverse: the cell of a bidirectional layer.", rich_help_panel=WEIGHTS
+        "--direction", help="The cell of a bidirectional layer.", rich_help_panel=WEIGHTS, **choices(DIRECTIONS)
     ),
 ]
 Dtype = Annotated[
     str,
-    typer.Option("--dtype", help="float64 (exact teaching numbers) or float32 (what frameworks store).", rich_help_panel=WEIGHTS),
+    typer.Option("--dtype", help="float64: exact teaching numbers; float32: what frameworks store.", rich_help_panel=WEIGHTS,
+                 **choices(DTYPES)),
 ]
 Precision = Annotated[
     int, typer.Option("--precision", min=0, max=17, help="Decimals shown in tables.", rich_help_panel=DISPLAY)
@@ -98,7 +120,9 @@ AllRows = Annotated[bool, typer.Option("--all-rows", help="Show every unit, howe
 # The cell variant and its run-time options (issue 6). Names are checked by CellOptions.check,
 # so a wrong one gets the project's own message and exit code 2.
 Variant = Annotated[
-    str, typer.Option("--variant", help="lstm (default), peephole, cifg (i = 1 - f) or gru.", rich_help_panel=CELL)
+    str,
+    typer.Option("--variant", help="The cell: the LSTM, with peepholes, with coupled gates (cifg: i = 1 - f), or a GRU.",
+                 rich_help_panel=CELL, **choices(VARIANT_NAMES)),
 ]
 ForgetBias = Annotated[
     float,
@@ -116,10 +140,14 @@ ProjSize = Annotated[
     typer.Option("--proj-size", help="Project h_t = W_hr (o ⊙ tanh(C_t)) to P < H entries (PyTorch's proj_size); needs --hidden-size H with --weights identity, zeros or random.", rich_help_panel=CELL),
 ]
 GateActivation = Annotated[
-    str, typer.Option("--gate-activation", help="sigmoid (default) or hard_sigmoid = clip(0.2x + 0.5, 0, 1).", rich_help_panel=CELL)
+    str,
+    typer.Option("--gate-activation", help="The gates' squashing; hard_sigmoid is clip(0.2x + 0.5, 0, 1).",
+                 rich_help_panel=CELL, **choices(GATE_ACTIVATION_NAMES)),
 ]
 CellActivation = Annotated[
-    str, typer.Option("--cell-activation", help="tanh (default), relu or softsign: for C~_t and for C_t.", rich_help_panel=CELL)
+    str,
+    typer.Option("--cell-activation", help="The squashing of C~_t and of C_t.", rich_help_panel=CELL,
+                 **choices(CELL_ACTIVATION_NAMES)),
 ]
 GruResetBefore = Annotated[
     bool,

@@ -21,10 +21,11 @@ from ..io.sequence_json import TraceWriter, outputs_dict
 from ..engine.report import ReportBuilder, ReportPlan
 from ..engine.stack import SequenceStream
 from ..io.vectors import parse_sequence
+from ..weights.layers import DIRECTIONS
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, INPUTS, WEIGHTS, AllRows, CellChoice, CPrev, Dtype, HiddenSize, HPrev, MaxRows, Precision, Preset, Seed,
-    Weights, check_cell_choice, option_groups, table_options,
+    Weights, check_cell_choice, choices, option_groups, table_options,
 )  # fmt: skip
 
 OUTPUT = "Output"
@@ -40,7 +41,7 @@ BatchFirst = Annotated[bool, typer.Option(
 Layer = Annotated[Optional[str], typer.Option(
     "--layer", help="Run only this layer's cell of a weights file with several.", rich_help_panel=WEIGHTS)]
 Direction = Annotated[Optional[str], typer.Option(
-    "--direction", help="forward or reverse: run only that direction's cell.", rich_help_panel=WEIGHTS)]
+    "--direction", help="Run only that direction's cell.", rich_help_panel=WEIGHTS, **choices(DIRECTIONS))]
 BatchIndex = Annotated[int, typer.Option(
     "--b", min=0, help="Which sequence of a batch the tables and heatmaps show.", rich_help_panel=DISPLAY)]
 Detail = Annotated[Optional[str], typer.Option(
@@ -55,7 +56,7 @@ Units = Annotated[Optional[str], typer.Option(
     "--units", help=f"Heatmap columns as START:STOP (default: the first {HEATMAP_UNITS} units).",
     rich_help_panel=DISPLAY)]
 HeatmapStyle = Annotated[str, typer.Option(
-    "--heatmap-style", help="blocks (shades) or digits (tenths).", rich_help_panel=DISPLAY)]
+    "--heatmap-style", help="Shades, or digits 0 to 9 (tenths).", rich_help_panel=DISPLAY, **choices(HEATMAP_STYLES))]
 AsJson = Annotated[bool, typer.Option(
     "--json", help="Print the trace as one JSON document instead of tables.", rich_help_panel=OUTPUT)]
 AsJsonLines = Annotated[bool, typer.Option(

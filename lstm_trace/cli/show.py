@@ -11,15 +11,13 @@ from ..render.step import step_view
 from ..stages import layout_for
 from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
-from .options import DISPLAY, AllRows, MaxRows, Precision, check_stage, table_options
+from .options import AllRows, MaxRows, Precision, check_stage, stage_option, table_options
 
 
 def show(
     source: Annotated[str, typer.Argument(metavar="FILE", help="A trace written by --json/--output, or - for stdin.")],
     precision: Precision = 4,
-    stage: Annotated[
-        Optional[str], typer.Option("--stage", "-s", help="Show one stage only.", rich_help_panel=DISPLAY)
-    ] = None,
+    stage: Annotated[Optional[str], stage_option("Show one stage only")] = None,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
     export: ExportOption = None,

@@ -16,7 +16,7 @@ from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice,
-    table_options,
+    stage_option, table_options,
 )  # fmt: skip
 from .walk import walk_through
 
@@ -26,9 +26,7 @@ def step(
     given: InputChoice,
     cell: CellChoice,
     precision: Precision = 4,
-    stage: Annotated[
-        Optional[str], typer.Option("--stage", "-s", help="Show one stage only (concat, forget, ...).", rich_help_panel=DISPLAY)
-    ] = None,
+    stage: Annotated[Optional[str], stage_option("Show one stage only")] = None,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the trace as JSON instead of tables.")] = False,

@@ -14,7 +14,7 @@ from ..stages import layout_for
 from ..engine.step import trace_step
 from .export import ExportOption, check_export, export_screen
 from .options import (
-    DISPLAY, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice,
+    AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice, stage_option,
     table_options,
 )  # fmt: skip
 
@@ -24,9 +24,7 @@ def walk(
     given: InputChoice,
     cell: CellChoice,
     precision: Precision = 4,
-    stage: Annotated[
-        Optional[str], typer.Option("--stage", "-s", help="Start at this stage.", rich_help_panel=DISPLAY)
-    ] = None,
+    stage: Annotated[Optional[str], stage_option("Start at this stage")] = None,
     max_rows: MaxRows = 24,
     all_rows: AllRows = False,
     export: ExportOption = None,
