@@ -3,12 +3,21 @@ line with exit code 2; shell completion (bash, zsh) offers commands, options and
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import typer
+from typer.testing import CliRunner
 
 from lstm_trace.cell_options import CELL_ACTIVATION_NAMES, GATE_ACTIVATION_NAMES, VARIANT_NAMES
 from lstm_trace.cli import COMMANDS, app
 from lstm_trace.stages import BACKWARD_STAGE_NAMES, STAGE_NAMES
+from tests.conftest import ROOT
 
 CHOICES = {  # option -> its names, as --help and completion show them
     "--variant": VARIANT_NAMES,
@@ -71,3 +80,103 @@ def test_every_choice_option_is_covered():
 def test_a_wrong_name_is_one_line_with_exit_code_2(cli, args, message):
     result = cli(*args)
     assert result.exit_code == 2 and result.output == f"Error: {message}\n"
+
+
+# Shell completion, by Typer's protocol: the shell runs `lstm-trace` with _LSTM_TRACE_COMPLETE=complete_bash
+# (and the words in COMP_WORDS, COMP_CWORD) or complete_zsh (_TYPER_COMPLETE_ARGS), and reads what it prints.
+
+
+def completions(shell: str, words: str) -> list[str]:
+    """What lstm-trace offers after `words` (its last word the one being typed) in `shell`, run in-process."""
+    env = {"_LSTM_TRACE_COMPLETE": f"complete_{shell}"}
+    if shell == "bash":
+        env |= {"COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - (not words.endswith(" ")))}
+    else:
+        env["_TYPER_COMPLETE_ARGS"] = words
+    result = CliRunner().invoke(app, [], env=env)
+    assert result.exit_code == 0, result.output
+    if shell == "bash":
+        return result.output.split()
+    listed = result.output.removeprefix("_arguments '*: :((").removesuffix("))'\n")  # zsh: "value":"help" a line
+    return re.findall(r'^"([^"]*)"', listed, flags=re.M)
+
+
+SHELLS = ["bash", "zsh"]
+TAKES = {"--heatmap-style": "run", "--direction": "run"}  # a command that takes the option; step takes the others
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_completion_offers_commands_and_options(shell):
+    assert completions(shell, "lstm-trace ") == list(COMMANDS)
+    assert completions(shell, "lstm-trace gr") == ["grad"]
+    assert completions(shell, "lstm-trace step --var") == ["--variant"]
+    assert completions(shell, "lstm-trace weights ") == ["inspect", "convert"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("option", CHOICES)
+def test_completion_offers_the_names_of_a_choice_option(shell, option):
+    command = TAKES.get(option, "step")
+    assert completions(shell, f"lstm-trace {command} {option} ") == list(CHOICES[option])
+    first = CHOICES[option][1]
+    assert completions(shell, f"lstm-trace {command} {option} {first[:2]}") == [
+        name for name in CHOICES[option] if name.startswith(first[:2])
+    ]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_completion_offers_stage_names(shell):
+    assert completions(shell, "lstm-trace step --stage c") == ["concat", "candidate", "cell"]
+    assert completions(shell, "lstm-trace grad -s ca") == ["candidate", "carousel"]
+
+
+@pytest.fixture
+def shell_named_on_the_command_line(monkeypatch):
+    """Typer's switch for tests: --show-completion/--install-completion take the shell's name instead of
+    detecting the shell that runs them (read when the command is built, so before each invoke)."""
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+
+
+@pytest.mark.parametrize("shell, lines", [
+    ("bash", ["_LSTM_TRACE_COMPLETE=complete_bash $1 ) )", "complete -o default -F _lstm_trace_completion lstm-trace"]),
+    ("zsh", ["#compdef lstm-trace", "_LSTM_TRACE_COMPLETE=complete_zsh lstm-trace)"]),
+])  # fmt: skip
+def test_show_completion_prints_the_script(shell_named_on_the_command_line, shell, lines):
+    result = CliRunner().invoke(app, ["--show-completion", shell])
+    assert result.exit_code == 0
+    assert all(line in result.output for line in lines), result.output
+
+
+@pytest.mark.parametrize("shell, script, rc_file, rc_line", [
+    ("bash", ".bash_completions/lstm-trace.sh", ".bashrc", "source '{home}/.bash_completions/lstm-trace.sh'"),
+    ("zsh", ".zfunc/_lstm-trace", ".zshrc", "fpath+=~/.zfunc; autoload -Uz compinit; compinit"),
+])  # fmt: skip
+def test_install_completion_writes_the_script_and_the_rc_line(
+    shell_named_on_the_command_line, monkeypatch, tmp_path, shell, script, rc_file, rc_line
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert Path.home() == tmp_path  # the user's own shell files are never touched
+    result = CliRunner().invoke(app, ["--install-completion", shell])
+    assert result.exit_code == 0 and f"{shell} completion installed in {tmp_path / script}" in result.output
+    assert f"_LSTM_TRACE_COMPLETE=complete_{shell}" in (tmp_path / script).read_text()
+    assert rc_line.format(home=tmp_path) in (tmp_path / rc_file).read_text().splitlines()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_bash_itself_completes_with_the_script(tmp_path):
+    """The script `--show-completion` prints (the shell detected, as a user runs it), sourced by a real bash."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "lstm-trace").write_text(f"#!{sys.executable}\nfrom lstm_trace.cli import main\nmain()\n")
+    (bin_dir / "lstm-trace").chmod(0o755)
+    script = (
+        "source <(lstm-trace --show-completion)\n"
+        "COMP_WORDS=(lstm-trace step --variant p); COMP_CWORD=3; _lstm_trace_completion lstm-trace\n"
+        "echo \"${COMPREPLY[*]}\"\n"
+        "COMP_WORDS=(lstm-trace ru); COMP_CWORD=1; _lstm_trace_completion lstm-trace\n"
+        "echo \"${COMPREPLY[*]}\"\n"
+    )
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, env=env,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.splitlines() == ["peephole", "run"], done.stdout + done.stderr

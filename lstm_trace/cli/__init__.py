@@ -72,11 +72,10 @@ def _report(error: LSTMTraceError) -> NoReturn:
     raise typer.Exit(error.exit_code) from None
 
 
-app = typer.Typer(
+app = typer.Typer(  # add_completion: --install-completion and --show-completion for bash, zsh, fish, PowerShell
     cls=_LazyCommands,
     name="lstm-trace",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_show_locals=False,
 )
 
