@@ -72,10 +72,11 @@ def _report(error: LSTMTraceError) -> NoReturn:
     raise typer.Exit(error.exit_code) from None
 
 
-app = typer.Typer(  # add_completion: --install-completion and --show-completion for bash, zsh, fish, PowerShell
+app = typer.Typer(
     cls=_LazyCommands,
     name="lstm-trace",
     no_args_is_help=True,
+    add_completion=True,  # --install-completion and --show-completion: bash, zsh, fish, PowerShell
     pretty_exceptions_show_locals=False,
 )
 
