@@ -346,7 +346,6 @@ def test_the_steps_of_a_stack_name_their_cell_and_only_then(cli, stacks, tmp_pat
     assert show_fails(cli, document, tmp_path)
 
 
-@pytest.mark.xfail(reason="the reader crashes (KeyError) on a cell without \"layer\"", strict=True, raises=KeyError)
 def test_a_cell_of_a_stack_without_its_layer_is_rejected(cli, stacks, tmp_path):
     (document,) = written(cli, "run", "--xs", "0.5,-0.2;0.1,0.9", "--weights", stacks["lstm"], "--json")
     del document["cells"][0]["layer"]

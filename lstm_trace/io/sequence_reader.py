@@ -157,7 +157,9 @@ def _notes(notes: Any, origin: str) -> tuple[str, ...]:
 def _valid_cell(cell: Any) -> bool:
     return (
         isinstance(cell, dict)
-        and (cell.get("layer") is None or isinstance(cell.get("layer"), int))
+        and "layer" in cell  # null for a lone cell, else the layer's index
+        and (cell["layer"] is None or (isinstance(cell["layer"], int) and not isinstance(cell["layer"], bool)
+                                       and cell["layer"] >= 0))
         and cell.get("direction") in ("forward", "reverse")
         and isinstance(cell.get("input_size"), int)
         and cell["input_size"] >= 1
