@@ -72,3 +72,13 @@ def test_number_format():
     assert format_number(3e-9, 4) == "3.000e-09"  # a tiny gate is not shown as a hard zero
     assert format_number(2.5e7, 2) == "2.5e+07"
     assert gate_bar(0.0) == "░" * 10 and gate_bar(1.0) == "█" * 10 and gate_bar(0.47).count("█") == 5
+
+
+def test_the_step_header_fits_its_content_on_a_wide_terminal(run_cli):
+    """The header box is as wide as its longest line, not the terminal (COLUMNS=200)."""
+    lines = run_cli("step", "--preset", "seed-question", env={"COLUMNS": "200"}).stdout.splitlines()
+    top = lines[0]
+    assert top.startswith("╭─ The seed question") and top.endswith("╮")
+    longest = max(len(line) for line in lines[1:lines.index(next(l for l in lines if l.startswith("╰")))])
+    assert len(top) == longest < 100  # the box closes right after its widest line
+    assert "weights: identity — W_g = [I_H | eye(H, I)] for every gate, all biases zero │" in lines[2]

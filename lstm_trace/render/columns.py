@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 GAP = 3  # spaces between columns
@@ -54,6 +55,14 @@ class ColumnTable:
     def add_section(self) -> None:
         if self.rows:
             self.section_ends.add(self.rows - 1)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        """As wide as its columns side by side (a panel around it fits them), as narrow as two of them."""
+        if not self.columns:
+            return Measurement(0, 0)
+        widths = [column.width for column in self.columns]
+        narrowest = widths[0] + (GAP + max(widths[1:]) if len(widths) > 1 else 0)
+        return Measurement(narrowest, sum(widths) + GAP * (len(widths) - 1)).clamp(max_width=options.max_width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if not self.columns:
