@@ -79,6 +79,9 @@ def test_the_step_header_fits_its_content_on_a_wide_terminal(run_cli):
     lines = run_cli("step", "--preset", "seed-question", env={"COLUMNS": "200"}).stdout.splitlines()
     top = lines[0]
     assert top.startswith("╭─ The seed question") and top.endswith("╮")
-    longest = max(len(line) for line in lines[1:lines.index(next(l for l in lines if l.startswith("╰")))])
-    assert len(top) == longest < 100  # the box closes right after its widest line
+    from rich.cells import cell_len
+
+    bottom = next(k for k, line in enumerate(lines) if line.startswith("╰"))
+    assert {cell_len(line) for line in lines[: bottom + 1]} == {cell_len(top)}  # one box, every line as wide
+    assert cell_len(top) < 100  # 79 today: its widest line, not the terminal's 200
     assert "weights: identity — W_g = [I_H | eye(H, I)] for every gate, all biases zero │" in lines[2]
