@@ -13,6 +13,7 @@ from lstm_trace.render.numbers import format_number, gate_bar
 from lstm_trace.render.step import step_view
 from lstm_trace.render.tables import TableOptions, row_plan
 from lstm_trace.engine.step import resolve_inputs, trace_step
+from rich.cells import cell_len
 
 
 def render(renderable, width=100, color=False) -> str:
@@ -79,8 +80,6 @@ def test_the_step_header_fits_its_content_on_a_wide_terminal(run_cli):
     lines = run_cli("step", "--preset", "seed-question", env={"COLUMNS": "200"}).stdout.splitlines()
     top = lines[0]
     assert top.startswith("╭─ The seed question") and top.endswith("╮")
-    from rich.cells import cell_len
-
     bottom = next(k for k, line in enumerate(lines) if line.startswith("╰"))
     assert {cell_len(line) for line in lines[: bottom + 1]} == {cell_len(top)}  # one box, every line as wide
     assert cell_len(top) < 100  # 79 today: its widest line, not the terminal's 200
