@@ -13,7 +13,6 @@ from lstm_trace.render.numbers import format_number, gate_bar
 from lstm_trace.render.step import step_view
 from lstm_trace.render.tables import TableOptions, row_plan
 from lstm_trace.engine.step import resolve_inputs, trace_step
-from rich.cells import cell_len
 
 
 def render(renderable, width=100, color=False) -> str:
@@ -74,13 +73,3 @@ def test_number_format():
     assert format_number(2.5e7, 2) == "2.5e+07"
     assert gate_bar(0.0) == "░" * 10 and gate_bar(1.0) == "█" * 10 and gate_bar(0.47).count("█") == 5
 
-
-def test_the_step_header_fits_its_content_on_a_wide_terminal(run_cli):
-    """The header box is as wide as its longest line, not the terminal (COLUMNS=200)."""
-    lines = run_cli("step", "--preset", "seed-question", env={"COLUMNS": "200"}).stdout.splitlines()
-    top = lines[0]
-    assert top.startswith("╭─ The seed question") and top.endswith("╮")
-    bottom = next(k for k, line in enumerate(lines) if line.startswith("╰"))
-    assert {cell_len(line) for line in lines[: bottom + 1]} == {cell_len(top)}  # one box, every line as wide
-    assert cell_len(top) < 100  # 79 today: its widest line, not the terminal's 200
-    assert "weights: identity — W_g = [I_H | eye(H, I)] for every gate, all biases zero │" in lines[2]

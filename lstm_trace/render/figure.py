@@ -137,14 +137,19 @@ class CellFigure:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.caption()
-        yield self.drawing(min(options.max_width, MAX_WIDTH))
+        width = min(options.max_width, MAX_WIDTH)
+        canvas = self.fit(width)
+        if canvas.columns > width:  # not even one decimal fits: say so rather than cut values silently
+            yield Text(
+                f"The figure needs {canvas.columns} columns and has {width}: what lies past the right edge is cut "
+                f"(Cₜ and hₜ among it). Widen the terminal, or set COLUMNS={canvas.columns}.",
+                style="bold yellow",
+            )
+        yield canvas.to_text(self.style)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         width = self.fit(min(options.max_width, MAX_WIDTH)).columns
         return Measurement(width, max(width, options.max_width))
-
-    def drawing(self, width: int) -> Text:
-        return self.fit(width).to_text(self.style)
 
     def fit(self, width: int) -> Canvas:
         """The highest precision (up to the asked one) whose drawing fits in `width` columns, with the
