@@ -17,7 +17,6 @@ def test_the_step_header_fits_its_content_on_a_wide_terminal(run_cli):
     assert "weights: identity — W_g = [I_H | eye(H, I)] for every gate, all biases zero │" in lines[2]
 
 
-
 def test_a_diagram_too_wide_for_the_terminal_says_so(run_cli):
     """At 60 columns not even one decimal fits: the figure says what it needs instead of cutting Cₜ to '-0.'."""
     narrow = run_cli("diagram", "--preset", "seed-question", env={"COLUMNS": "60"})
