@@ -21,7 +21,7 @@ from lstm_trace.cells.step import cell_step
 from lstm_trace.io.scenarios import preset_weights
 from lstm_trace.stages import layout_for
 from lstm_trace.weights.gru_weights import GRUWeights
-from lstm_trace.weights.presets import gru_preset, lstm_preset
+from lstm_trace.weights.presets import lstm_preset
 
 SEED_H = [0, 0.5, 0.1, 0.2, 0.6]
 SEED_X = [-0.1, 0.3, 0.1, -0.25, 0.1]
