@@ -1,8 +1,16 @@
-"""The walk-through: the state machine, every key in a real pseudo-terminal, piped commands, EOF and Ctrl-C."""
+"""The walk-through of every cell: the state machine, every key in a real pseudo-terminal (the LSTM and the
+GRU), piped commands (every cell), EOF and Ctrl-C.
+
+On the seed question with identity weights every σ gate of the LSTM sees hₜ₋₁ + xₜ, so fₜ = iₜ = oₜ = F
+below. The GRU's identity preset has W·[h ; x] = h + x for r and z and zero biases, so there
+rₜ = zₜ = σ(hₜ₋₁ + xₜ) = F too, nₜ = tanh(xₜ + rₜ ⊙ hₜ₋₁) and hₜ = (1 − zₜ) ⊙ nₜ + zₜ ⊙ hₜ₋₁: worked here
+with `math`, not read from the trace.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -13,14 +21,35 @@ import pexpect
 import pyte
 import pytest
 
+from lstm_trace import GRU, LSTM
 from lstm_trace.render.walk_state import Command, Kind, Walk, command_for
+from lstm_trace.stages import layout_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # The seed question's forget gate, as given in the issue (= input and output gates: identity preset).
 F = [0.47502081, 0.68997448, 0.549834, 0.4875026, 0.66818777]
+H_PREV = [0, 0.5, 0.1, 0.2, 0.6]
+X = [-0.1, 0.3, 0.1, -0.25, 0.1]
+N = [math.tanh(x + f * h) for x, f, h in zip(X, F, H_PREV)]  # the GRU's new state
+H_T = [(1 - f) * n + f * h for f, n, h in zip(F, N, H_PREV)]  # and its hₜ
 STAGES = ("concat", "forget", "input", "candidate", "cell", "output", "hidden")
 KEY_LINE = r"\? help(\x1b\[0m)?\r\n"  # the end of the key line (a notice that lists the keys ends in "help.")
+
+# Every cell: the options that make it on the command line, and the cell they make.
+CELLS = {
+    "lstm": ((), LSTM()),
+    "peephole": (("--variant", "peephole", "--c", "0.5,-0.5,1,0,2"), LSTM(peephole=True)),
+    "cifg": (("--variant", "cifg"), LSTM(cifg=True)),
+    "gru": (("--variant", "gru"), GRU()),
+    "gru-before": (("--variant", "gru", "--gru-reset-before"), GRU(reset_before=True)),
+    "lstm-options": (("--forget-bias", "1", "--cell-clip", "0.2", "--hidden-size", "5", "--proj-size", "3"),
+                     LSTM(forget_bias=1.0, cell_clip=0.2, proj_size=3)),
+}  # fmt: skip
+
+
+def fmt(values) -> list[str]:
+    return [f"{v:.4f}" for v in values]
 
 
 # --- the state machine, without a terminal ------------------------------------------------------
@@ -98,9 +127,9 @@ class Terminal:
 
 
 def diagram_column(screen: str, label: str) -> list[str]:
-    """The five values under a wire's label in the diagram on screen."""
+    """The five values under a wire's label in the figure on screen (the label may end its line)."""
     lines = screen.splitlines()
-    row = next(k for k, line in enumerate(lines) if f"│ {label} " in line or f"┃ {label} " in line)
+    row = next(k for k, line in enumerate(lines) if re.search(f"[│┃] {label}( |$)", line))
     column = lines[row].index(label)
     return [lines[row + 1 + k][column:].split()[0] for k in range(5)]
 
@@ -115,13 +144,13 @@ def test_every_key_in_a_terminal():
 
     screen = term.press("n")
     assert screen.startswith("Stage 2 of 7: Forget gate") and "Stage 1 of 7" not in screen  # redrawn, not appended
-    assert diagram_column(screen, "fₜ") == [f"{v:.4f}" for v in F]
+    assert diagram_column(screen, "fₜ") == fmt(F)
     assert diagram_column(screen, "iₜ") == ["·"] * 5  # not computed yet at this stage
     assert "┏━┻━┓" in screen and "Watch out: A sigmoid gate is a soft value in (0, 1)" in screen
 
     screen = term.press("\r")  # Enter
     assert screen.startswith("Stage 3 of 7: Input gate")
-    assert diagram_column(screen, "iₜ") == [f"{v:.4f}" for v in F]
+    assert diagram_column(screen, "iₜ") == fmt(F)
 
     screen = term.press("b")
     assert screen.startswith("Stage 2 of 7: Forget gate")
@@ -146,6 +175,42 @@ def test_every_key_in_a_terminal():
     screen = term.press("\x1b[D")  # ←
     assert screen.startswith("Stage 2 of 7: Forget gate")
 
+    term.child.send("q")
+    assert term.finish() == 0
+
+
+def test_gru_walk_in_a_terminal_every_key():
+    term = Terminal("walk", "--preset", "seed-question", "--variant", "gru")
+    screen = term.text()
+    assert screen.startswith("Stage 1 of 4: Reset gate") and "GRU cell, t = 1   ▶ Reset gate" in screen
+    assert diagram_column(screen, "rₜ") == fmt(F) and diagram_column(screen, "zₜ") == ["·"] * 5  # z comes next
+    assert screen.splitlines()[-1].startswith("[Reset gate] Enter/n next")
+
+    screen = term.press("n")
+    assert screen.startswith("Stage 2 of 4: Update gate") and "Stage 1 of 4" not in screen  # redrawn
+    assert diagram_column(screen, "zₜ") == fmt(F) and diagram_column(screen, "nₜ") == ["·"] * 5
+
+    screen = term.press("e")
+    assert "What it does" in screen and "Watch out" in screen and "zₜ ≈ 1 keeps the old state" in screen
+    assert "zₜ[1] = σ(0.3000 + 0.5000 + 0.0000) = σ(0.8000) = 0.6900" in screen  # W_iz·x + W_hz·h + b_z, unit 1
+
+    screen = term.press("j")
+    content = screen[screen.index("{") : screen.rindex("}") + 1]
+    stage = json.loads(content)
+    assert stage["stage"] == "update" and stage["format"] == "lstm-trace-stage/1"
+    assert np.allclose(stage["update"]["act"], F, atol=1e-8)
+
+    screen = term.press("\r")
+    assert screen.startswith("Stage 3 of 4: New state") and diagram_column(screen, "nₜ") == fmt(N)
+    screen = term.press("b")
+    assert screen.startswith("Stage 2 of 4: Update gate")
+    term.press("n")
+    screen = term.press("n")
+    assert screen.startswith("Stage 4 of 4: New hidden state")
+    screen = term.press("n")
+    assert screen.startswith("Summary: the step is done")
+    assert f"hₜ = [{', '.join(fmt(H_T))}]" in screen and "Cₜ =" not in screen  # a GRU has no cell state
+    assert "there is no Cₜ" in screen
     term.child.send("q")
     assert term.finish() == 0
 
@@ -248,6 +313,21 @@ def test_piped_full_walk_with_enter_reaches_the_summary(cli):
     assert cli("walk", "--preset", "long-memory", input="\n" * 8).exit_code == 0  # Enter on the summary finishes
 
 
+@pytest.mark.parametrize("name", CELLS)
+def test_piped_walk_of_every_cell_reaches_the_summary(cli, name):
+    options, cell = CELLS[name]
+    stages = layout_for(cell).stages
+    result = cli("walk", "--preset", "seed-question", *options, input="\n" * (len(stages) + 1))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    headings = [f"Stage {k} of {len(stages)}: {stage.title}" for k, stage in enumerate(stages, 1)]
+    assert [out.index(heading) for heading in headings] == sorted(out.index(heading) for heading in headings)
+    for stage in stages:  # each stage's screen highlights it in the figure's caption
+        assert f"▶ {stage.title}: " in out
+    summary = out[out.index("Summary: the step is done") :]
+    assert "hₜ = [" in summary and ("Cₜ = [" in summary) is cell.has_cell_state
+
+
 def test_explain_and_unknown_in_piped_mode(cli):
     result = cli("walk", "--preset", "seed-question", "--stage", "cell", input="e\nwhat\n")
     assert result.exit_code == 0
@@ -255,15 +335,52 @@ def test_explain_and_unknown_in_piped_mode(cli):
     assert "Cₜ[0] = fₜ[0]·Cₜ₋₁[0] + iₜ[0]·C̃ₜ[0]" in result.output and "Unknown key." in result.output
 
 
-def test_step_interactive_is_the_walk(cli):
-    walk = cli("walk", "--preset", "seed-question", input="n\nq\n")
-    step = cli("step", "--preset", "seed-question", "--interactive", input="n\nq\n")
-    assert step.exit_code == 0 and step.output == walk.output
+@pytest.mark.parametrize("name", CELLS)
+def test_piped_json_and_explain_of_a_stage_of_every_cell(cli, name):
+    options, cell = CELLS[name]
+    stage = layout_for(cell).stages[1]  # forget, or the GRU's update gate
+    start = ("--stage", stage.name)
+    result = cli("walk", "--preset", "seed-question", *options, *start, input="j\ne\nq\n")
+    assert result.exit_code == 0, result.output
+    block = result.output[result.output.index("› j") :].split("\n", 1)[1]
+    shown = json.loads(block[: block.index("\n}") + 2])
+    trace = json.loads(cli("step", "--preset", "seed-question", *options, "--json").output)
+    head = stage.name
+    assert shown["stage"] == head and {"preact", "act"} <= set(shown[head])  # at least the gate's two values
+    assert shown[head] == {k: trace["steps"][0][head][k] for k in shown[head]}
+    explained = result.output[result.output.index("› e") :]
+    assert "What it does" in explained and re.search(r"Unit \d: ", explained)  # the worked unit of the cell
+
+
+@pytest.mark.parametrize("name, title", [("lstm", "LSTM cell"), ("cifg", "CIFG LSTM cell")])
+def test_step_interactive_is_the_walk(cli, name, title):
+    options, _ = CELLS[name]
+    walk = cli("walk", "--preset", "seed-question", *options, input="n\nq\n")
+    step = cli("step", "--preset", "seed-question", *options, "--interactive", input="n\nq\n")
+    assert step.exit_code == 0 and step.output == walk.output and title in step.output
+
+
+def test_step_interactive_is_not_for_json(cli):
     both = cli("step", "--preset", "seed-question", "--interactive", "--json", input="q\n")
     assert both.exit_code == 2 and "--interactive" in both.output
 
 
-def test_walk_errors_are_usage_errors(cli):
-    assert cli("walk", "--preset", "seed-question", "--stage", "nope", input="").exit_code == 2
+def test_a_walk_may_start_at_a_stage_only_its_cell_has(cli):
+    projection = cli("walk", "--preset", "seed-question", *CELLS["lstm-options"][0], "--stage", "projection", input="q\n")
+    assert projection.exit_code == 0 and projection.output.startswith("Stage 8 of 8: Projection")
+
+
+@pytest.mark.parametrize(
+    "name, stage, stages",
+    [("lstm", "nope", "Stages: concat, forget, input, candidate, cell, output, hidden"),
+     ("gru", "cell", "Stages: reset, update, new, hidden")],
+)  # fmt: skip
+def test_a_stage_the_cell_does_not_have_is_a_usage_error(cli, name, stage, stages):
+    bad = cli("walk", "--preset", "seed-question", *CELLS[name][0], "--stage", stage, input="")
+    assert bad.exit_code == 2 and stages in bad.output
+
+
+def test_states_that_do_not_fit_are_usage_errors(cli):
     result = cli("walk", "--x", "1,2", "--h", "1", "--weights", "identity", "--c", "1,2,3", input="")
     assert result.exit_code == 2 and "Traceback" not in result.output
+
