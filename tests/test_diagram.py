@@ -203,7 +203,7 @@ def test_the_highlighted_stage_is_drawn_heavy_and_only_that_stage():
 def test_the_highlight_is_coloured_and_the_caption_names_the_stage():
     trace = seed_trace()
     diagram = LSTMDiagram(trace.steps[0], DiagramOptions(highlight="output"))
-    text = diagram.drawing(100)
+    text = diagram.fit(100).to_text(diagram.style)  # the drawing as a 100-column screen shows it
     styles = {text.plain[span.start : span.end]: str(span.style) for span in text.spans if text.plain[span.start : span.end].strip()}
     assert styles.get("┏") == "bold yellow"
     output = render(diagram_view(trace, DiagramOptions(highlight="output")), color=True)
