@@ -45,11 +45,6 @@ class CellOptions:
     gru_reset_before: bool = False
 
     @property
-    def is_plain(self) -> bool:
-        """True when this is exactly the cell of `lstm_trace.cell.lstm_step`."""
-        return self == PLAIN
-
-    @property
     def has_cell_state(self) -> bool:
         return self.variant in LSTM_FAMILY
 
