@@ -27,7 +27,9 @@ class LazyImport:
         return getattr(module, self._name) if self._name else module
 
     def __getattr__(self, attribute: str):
-        if attribute.startswith("__"):  # copy, pickle and inspect probe these: not a reason to import torch
+        # copy, pickle and inspect probe dunder names, and pytest (9.2 and later) private ones while it collects
+        # fixtures: neither is a reason to import torch
+        if attribute.startswith("_"):
             raise AttributeError(attribute)
         return getattr(self._load(), attribute)
 
