@@ -405,7 +405,7 @@ def fit_cases():
             yield pytest.param(name, hidden, inputs, id=f"{name}-{hidden}x{inputs}", marks=marks)
 
 
-@pytest.mark.parametrize("name, hidden, inputs", fit_cases())
+@pytest.mark.parametrize("name, hidden, inputs", list(fit_cases()))
 def test_fits_in_100_columns_for_small_and_large_cells_and_every_highlight(name, hidden, inputs):
     cell = CELLS[name]
     trace = random_trace(cell, hidden, inputs)
