@@ -43,12 +43,12 @@ Errors      LSTMTraceError: UsageError (what was asked does not fit), DataError 
 
 import importlib
 
+from .cell_options import GRU, LSTM, CellOptions
 from .cells.activations import sigmoid
 from .cells.lstm import lstm_step
-from .cell_options import GRU, LSTM, CellOptions
+from .engine.step import resolve_inputs, trace_step
 from .errors import DataError, LSTMTraceError, UsageError
 from .traces.step import BackwardTrace, StepTrace, Trace
-from .engine.step import resolve_inputs, trace_step
 from .weights import LSTMWeights, load_weights, presets, read_weight_cells, read_weights_file
 
 # Loaded on first use: `lstm-trace step` starts without the sequence engine, the backward pass or JSON.

@@ -17,13 +17,13 @@ from typing import Any, Mapping, Sequence, Union
 import numpy as np
 
 from .cell_options import PLAIN, CellOptions
-from .errors import UsageError, shape_text
 from .engine.grad import resolve_upstream, trace_backward_step, trace_through_time
 from .engine.sequence_inputs import SequenceRequest, resolve_sequence_inputs
 from .engine.stack import CellKey, SequenceStream
+from .engine.step import resolve_inputs, trace_step
+from .errors import UsageError, shape_text
 from .traces.sequence import SequenceInfo, SequenceTrace, pytorch_layout
 from .traces.step import Trace
-from .engine.step import resolve_inputs, trace_step
 from .weights import LayerSelection, LSTMWeights, WeightsFile
 from .weights.gru_weights import GRUWeights
 

@@ -13,8 +13,8 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np  # noqa: E402
-
 from frameworks import LazyImport  # noqa: E402
+
 from lstm_trace.cells.lstm import lstm_step  # noqa: E402
 
 torch = LazyImport("torch")

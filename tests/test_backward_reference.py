@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from frameworks import LazyImport
 from test_backward import Case, P, assert_all_close, make_inputs, make_weights
 
-from frameworks import LazyImport
 from lstm_trace import GRU, LSTM, LSTMWeights, lstm_step, presets
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.lstm import lstm_backward
@@ -22,8 +22,13 @@ from lstm_trace.cells.step import cell_backward, cell_step
 from lstm_trace.engine.bptt import through_time
 from lstm_trace.stages import GRAD_QUANTITIES
 from tests.torch_backward import (
-    GATES, lstm_cell_module, lstm_cell_parameter_gradients, lstm_cell_through_time, rnn_cell_through_time,
-    torch_lstm_through_time, torch_step_gradients,
+    GATES,
+    lstm_cell_module,
+    lstm_cell_parameter_gradients,
+    lstm_cell_through_time,
+    rnn_cell_through_time,
+    torch_lstm_through_time,
+    torch_step_gradients,
 )  # fmt: skip
 from tests.torch_variant_cells import torch_sequence_reference, torch_step_reference
 

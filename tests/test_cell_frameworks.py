@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from frameworks import LazyImport
+
 from lstm_trace import GRU, LSTM, LSTMWeights
 from lstm_trace.cells.step import cell_step
 from lstm_trace.io.scenarios import preset_weights

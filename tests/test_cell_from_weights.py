@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
-
 from framework_models import as_text, one_line, onnx_lstm_model, step_inputs
 from frameworks import LazyImport
+
 from lstm_trace import DataError, UsageError, resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step

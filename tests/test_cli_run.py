@@ -11,8 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from framework_models import one_line
+
 from lstm_trace import presets, read_trace
 from lstm_trace.cell_options import GRU, LSTM, CellOptions
 from lstm_trace.cells.step import cell_step

@@ -7,12 +7,12 @@ import json
 
 import numpy as np
 import pytest
-
-from frameworks import LazyImport
 from framework_models import one_line
-from lstm_trace.weights.presets import lstm_preset
+from frameworks import LazyImport
 from test_cli_run import XS, XS_INLINE, broken_copy, run_json
 from torch_lstm import torch_per_step_states
+
+from lstm_trace.weights.presets import lstm_preset
 
 torch = LazyImport("torch")
 

@@ -14,16 +14,23 @@ import re
 
 import numpy as np
 import pytest
+from frameworks import LazyImport
 from rich.cells import cell_len
 from rich.console import Console
 
-from frameworks import LazyImport
 from lstm_trace import GRU, LSTM
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.engine.step import resolve_inputs, trace_step
 from lstm_trace.errors import UsageError
-from lstm_trace.render.diagram import DIAGRAMS, DiagramOptions, LSTMDiagram, diagram_view, register_diagram, stages_up_to
+from lstm_trace.render.diagram import (
+    DIAGRAMS,
+    DiagramOptions,
+    LSTMDiagram,
+    diagram_view,
+    register_diagram,
+    stages_up_to,
+)
 from lstm_trace.stages import layout_for
 from lstm_trace.traces.step import Trace
 from lstm_trace.weights.gru_weights import GRUWeights

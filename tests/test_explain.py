@@ -10,9 +10,7 @@ from lstm_trace import presets
 from lstm_trace.cells import CellOptions
 from lstm_trace.stages import STAGES, layout_for
 from lstm_trace.stages.pages import PAGES
-
 from tests.framework_models import one_line
-
 
 # The LSTM's equations as the literature writes them, typed here rather than read from the registry.
 EQUATIONS = {

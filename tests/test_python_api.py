@@ -12,11 +12,10 @@ import sys
 
 import numpy as np
 import pytest
+from frameworks import LazyImport
 
 import lstm_trace
 from lstm_trace import GRU, LSTM, DataError, UsageError
-
-from frameworks import LazyImport
 from tests.torch_backward import lstm_cell_through_time
 from tests.torch_lstm import cells_from_torch, torch_per_step_states
 from tests.torch_variant_cells import torch_sequence_reference

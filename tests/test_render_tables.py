@@ -8,11 +8,11 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
+from lstm_trace.engine.step import resolve_inputs, trace_step
 from lstm_trace.render.columns import ColumnTable
 from lstm_trace.render.numbers import format_number, gate_bar
 from lstm_trace.render.step import step_view
 from lstm_trace.render.tables import TableOptions, row_plan
-from lstm_trace.engine.step import resolve_inputs, trace_step
 
 
 def render(renderable, width=100, color=False) -> str:

@@ -13,9 +13,9 @@ from lstm_trace.cell_options import GRU, LSTM, CellOptions
 from lstm_trace.cells.step import cell_step
 from lstm_trace.engine.fused_lstm import block_steps_for, pack, supports
 from lstm_trace.engine.sequence import run_cell, trace_cell, trace_cell_chunks
-from lstm_trace.traces.sequence import stored_quantities
-from lstm_trace.stages import layout_for
 from lstm_trace.io.trace_json import step_to_dict
+from lstm_trace.stages import layout_for
+from lstm_trace.traces.sequence import stored_quantities
 from lstm_trace.weights.presets import gru_preset, lstm_preset
 
 CELLS = {

@@ -9,16 +9,16 @@ import math
 
 import numpy as np
 import pytest
-
-from frameworks import LazyImport
 from framework_models import onnx_gru_model, onnx_lstm_model
+from frameworks import LazyImport
+from torch_lstm import cells_from_torch, torch_per_step_states
+
 from lstm_trace import DataError, UsageError, presets
 from lstm_trace.cell_options import GRU, LSTM, CellOptions
-from lstm_trace.engine.stack import SequenceStream, initial_states, run_stack, stack_layout
 from lstm_trace.engine.inputs import cell_for_file
+from lstm_trace.engine.stack import SequenceStream, initial_states, run_stack, stack_layout
 from lstm_trace.weights import read_weight_cells
 from lstm_trace.weights.presets import gru_preset, lstm_preset
-from torch_lstm import cells_from_torch, torch_per_step_states
 
 torch = LazyImport("torch")
 onnx = LazyImport("onnx")

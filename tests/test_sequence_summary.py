@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from lstm_trace import presets
-from lstm_trace.io.scenarios import load_scenario, scenario_weights
-from lstm_trace.engine.sequence import trace_cell, trace_cell_chunks
 from lstm_trace.engine.report import table_plan
+from lstm_trace.engine.sequence import trace_cell, trace_cell_chunks
 from lstm_trace.engine.summary import GateBehaviourAccumulator
+from lstm_trace.io.scenarios import load_scenario, scenario_weights
 
 
 def behaviour(weights, xs, reverse=False, chunk_steps=None, rows=4, b=0):

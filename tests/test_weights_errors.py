@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from framework_models import one_line, onnx_lstm_model, torch_lstm
 from frameworks import LazyImport
 

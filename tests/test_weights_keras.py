@@ -8,11 +8,19 @@ import json
 
 import numpy as np
 import pytest
-
 from framework_models import (
-    SIZES, TOLERANCE, as_text, keras_lstm_layer, keras_run, keras_state_model, one_line, step_inputs, traced,
+    SIZES,
+    TOLERANCE,
+    as_text,
+    keras_lstm_layer,
+    keras_run,
+    keras_state_model,
+    one_line,
+    step_inputs,
+    traced,
 )  # fmt: skip
 from frameworks import LazyImport
+
 from lstm_trace import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step

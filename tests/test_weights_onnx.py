@@ -12,12 +12,22 @@ import json
 
 import numpy as np
 import pytest
-
 from framework_models import (
-    SIZES, TOLERANCE, as_text, one_line, onnx_gru_model, onnx_lstm_model, ort_run, ort_run_gru, step_inputs,
-    torch_lstm, torch_run, traced,
+    SIZES,
+    TOLERANCE,
+    as_text,
+    one_line,
+    onnx_gru_model,
+    onnx_lstm_model,
+    ort_run,
+    ort_run_gru,
+    step_inputs,
+    torch_lstm,
+    torch_run,
+    traced,
 )  # fmt: skip
 from frameworks import LazyImport
+
 from lstm_trace import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step

@@ -9,11 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from framework_models import (
-    SIZES, TOLERANCE, as_text, one_line, step_inputs, torch_cell_run, torch_lstm, torch_run, traced,
+    SIZES,
+    TOLERANCE,
+    as_text,
+    one_line,
+    step_inputs,
+    torch_cell_run,
+    torch_lstm,
+    torch_run,
+    traced,
 )  # fmt: skip
 from frameworks import LazyImport
+
 from lstm_trace import resolve_inputs, trace_step
 from lstm_trace.cells import CellOptions
 from lstm_trace.cells.step import cell_step

@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 from framework_models import SIZES, TOLERANCE, step_inputs, torch_lstm, torch_run, traced
 from frameworks import LazyImport
+
 from lstm_trace.weights import LayerSelection, read_weight_cells, read_weights_file
 
 save_file = LazyImport("safetensors.torch", "save_file")

@@ -10,7 +10,6 @@ Two kinds of reference:
 from __future__ import annotations
 
 import numpy as np
-
 from frameworks import LazyImport
 
 torch = LazyImport("torch")

@@ -8,8 +8,8 @@ has two biases, bias_ih and bias_hh, that are simply added.
 from __future__ import annotations
 
 import numpy as np
-
 from frameworks import LazyImport
+
 from lstm_trace import LSTMWeights
 
 torch = LazyImport("torch")

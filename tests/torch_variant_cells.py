@@ -20,7 +20,6 @@ Kinks follow torch: clamp passes the gradient where −V ≤ a ≤ V (inclusive)
 from __future__ import annotations
 
 import numpy as np
-
 from frameworks import LazyImport
 
 torch = LazyImport("torch")

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cell_options import GRU, CellOptions
 from ..errors import UsageError, shape_text
 from ..traces.step import BackwardTrace, StepTrace
 from ..weights.gru_weights import GRUWeights
 from .activations import CELL_ACTIVATIONS, CELL_SLOPES, GATE_ACTIVATIONS, GATE_SLOPES, Activation, block_backward, gate_local
 from .lstm import upstream
-from ..cell_options import GRU, CellOptions
 
 
 def gru_step(

@@ -52,13 +52,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cell_options import PLAIN, CellOptions
 from ..errors import UsageError, shape_text
 from ..traces.step import BackwardTrace, StepTrace
 from ..weights.lstm_weights import LSTMWeights
 from .activations import (
     CELL_ACTIVATIONS, CELL_SLOPES, GATE_ACTIVATIONS, GATE_SLOPES, Activation, block_backward, clip_pass, gate_local,
 )  # fmt: skip
-from ..cell_options import PLAIN, CellOptions
 
 
 def lstm_step(

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cell_options import PLAIN, CellOptions
 from ..errors import UsageError
 from ..traces.step import StepTrace
+from ..traces.step import BackwardTrace
 from ..weights.gru_weights import GRUWeights
 from ..weights.lstm_weights import LSTMWeights
-from ..traces.step import BackwardTrace
 from .gru import gru_backward, gru_step
 from .lstm import lstm_backward, lstm_step
-from ..cell_options import PLAIN, CellOptions
 
 
 def cell_step(

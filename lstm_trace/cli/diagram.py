@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from ..stages import layout_for
 from ..engine.step import trace_step
+from ..stages import layout_for
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import CellChoice, InputChoice, Precision, check_stage, option_groups, resolve_choice, stage_option
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 from typing import Annotated
 
-from ..errors import UsageError
-from ..stages import GRAD_TOPICS, STAGE_NAMES, layout_for
 from ..engine.step import StepInputs, trace_step
+from ..errors import UsageError
 from ..render.console import print_views
+from ..stages import GRAD_TOPICS, STAGE_NAMES, layout_for
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice, table_options,

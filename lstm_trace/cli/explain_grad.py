@@ -9,13 +9,13 @@ from dataclasses import replace
 
 from rich.console import RenderableType
 
-from ..errors import UsageError
-from ..engine.grad import resolve_upstream, trace_backward_step, with_forget_bias
-from ..render.grad_explain import grad_explain_view
-from ..render.tables import TableOptions
-from ..engine.step import StepInputs
 from ..cell_options import PLAIN
 from ..engine.carousel import carousel_outlook
+from ..engine.grad import resolve_upstream, trace_backward_step, with_forget_bias
+from ..engine.step import StepInputs
+from ..errors import UsageError
+from ..render.grad_explain import grad_explain_view
+from ..render.tables import TableOptions
 
 
 def explain_backward(topic: str, inputs: StepInputs, options: TableOptions) -> list[RenderableType]:

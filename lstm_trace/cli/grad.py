@@ -8,12 +8,12 @@ from typing import NamedTuple, Optional
 import typer
 from typing import Annotated
 
+from ..engine.step import StepInputs
 from ..errors import UsageError
+from ..io.vectors import parse_sequence, parse_vector
 from ..render.tables import TableOptions
 from ..stages import BACKWARD_STAGE_NAMES, backward_layout
 from ..traces.step import Trace
-from ..engine.step import StepInputs
-from ..io.vectors import parse_sequence, parse_vector
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     INPUTS, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_cell_choice, check_stage,

@@ -25,11 +25,11 @@ import typer
 from typer.models import ParameterInfo
 
 from ..cell_options import CELL_ACTIVATION_NAMES, GATE_ACTIVATION_NAMES, VARIANT_NAMES, CellOptions
+from ..engine.step import StepInputs, resolve_inputs
 from ..errors import UsageError
+from ..io.vectors import parse_vector
 from ..render.tables import TableOptions
 from ..stages import STAGE_NAMES
-from ..engine.step import StepInputs, resolve_inputs
-from ..io.vectors import parse_vector
 from ..weights import DTYPES, PRESET_NAMES, LayerSelection
 from ..weights.layers import DIRECTIONS
 

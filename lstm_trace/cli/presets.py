@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from ..render.console import make_console
 from ..io.scenarios import load_scenario, scenario_names
+from ..render.console import make_console
 from ..weights import PRESET_NAMES
 
 

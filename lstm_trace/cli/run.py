@@ -12,15 +12,15 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..errors import UsageError
-from ..output_files import open_atomic
-from ..render.sequence import SequenceViewOptions, sequence_view
+from ..engine.report import ReportBuilder, ReportPlan
 from ..engine.sequence import chunk_steps_for
 from ..engine.sequence_inputs import SequenceRequest, resolve_sequence_inputs
-from ..io.sequence_json import TraceWriter, outputs_dict
-from ..engine.report import ReportBuilder, ReportPlan
 from ..engine.stack import SequenceStream
+from ..errors import UsageError
+from ..io.sequence_json import TraceWriter, outputs_dict
 from ..io.vectors import parse_sequence
+from ..output_files import open_atomic
+from ..render.sequence import SequenceViewOptions, sequence_view
 from ..weights.layers import DIRECTIONS
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (

@@ -7,9 +7,9 @@ from typing import Optional
 import typer
 from typing import Annotated
 
+from ..render.console import print_views
 from ..render.step import step_view
 from ..stages import layout_for
-from ..render.console import print_views
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import AllRows, MaxRows, Precision, check_stage, stage_option, table_options
 

@@ -8,11 +8,11 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from ..render.step import step_view
-from ..errors import UsageError
-from ..stages import layout_for
 from ..engine.step import trace_step
+from ..errors import UsageError
 from ..render.console import print_views
+from ..render.step import step_view
+from ..stages import layout_for
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
     DISPLAY, AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice,

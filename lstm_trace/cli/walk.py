@@ -8,10 +8,10 @@ from typing import Optional
 import typer
 from typing import Annotated
 
+from ..engine.step import trace_step
 from ..render.console import make_console
 from ..render.tables import TableOptions
 from ..stages import layout_for
-from ..engine.step import trace_step
 from .export import ExportOption, check_export, export_screen
 from .options import (
     AllRows, CellChoice, InputChoice, MaxRows, Precision, check_stage, option_groups, resolve_choice, stage_option,

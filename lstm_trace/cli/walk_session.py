@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.console import Console, RenderableType
 from rich.text import Text
 
+from ..engine.step import StepInputs
 from ..render.tables import TableOptions
+from ..render.walk_state import Kind, Screen, Walk, command_for
 from ..stages import layout_for
 from ..traces.step import Trace
-from ..engine.step import StepInputs
-from ..render.walk_state import Kind, Screen, Walk, command_for
 from .keys import KeySource
 
 INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C (128 + SIGINT)

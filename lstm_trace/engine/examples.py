@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..cell_options import PLAIN
 from ..cells.activations import CELL_ACTIVATIONS, GATE_ACTIVATIONS
 from ..cells.lstm import lstm_step
-from ..cell_options import PLAIN
 from ..cells.step import cell_step
 from ..stages import GATES
 from ..traces.step import StepTrace
-from .step import StepInputs
 from ..weights import LSTMWeights, presets
 from ..weights.presets import lstm_preset
+from .step import StepInputs
 
 
 @dataclass(frozen=True)

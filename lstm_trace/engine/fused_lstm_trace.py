@@ -18,8 +18,8 @@ from functools import partial
 
 import numpy as np
 
-from .fused_lstm import GATE_ORDER, SIGMOID_GATES, PackedCell, block_steps_for, input_projection
 from ..traces.sequence import SequenceTrace
+from .fused_lstm import GATE_ORDER, SIGMOID_GATES, PackedCell, block_steps_for, input_projection
 
 
 class TraceBuffers:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .bptt import through_time
+from ..cells.rnn import random_rnn, rnn_through_time
 from ..cells.step import cell_backward
 from ..errors import UsageError
-from ..cells.rnn import random_rnn, rnn_through_time
 from ..traces.step import Trace
+from .bptt import through_time
 from .step import StepInputs, trace_step
 
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..stages.sequences import sequence_quantities
 from ..traces.sequence import CellInfo, SequenceInfo, SequenceTrace
-from .summary import GateBehaviour, GateBehaviourAccumulator
 from ..traces.step import StepTrace
+from .summary import GateBehaviour, GateBehaviourAccumulator
 
 VALUES_UP_TO = 4  # up to this many units (or inputs) a row shows every value; beyond it mean, min, max
 

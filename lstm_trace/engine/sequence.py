@@ -22,15 +22,15 @@ from typing import Iterator
 
 import numpy as np
 
-from . import fused_lstm
 from ..cell_options import PLAIN, CellOptions
 from ..cells.step import cell_step, check_weights_fit
 from ..errors import UsageError, shape_text
-from .fused_lstm import PackedCell, pack
-from .fused_lstm_trace import TraceBuffers
 from ..traces.sequence import SequenceTrace, from_row_steps, stored_quantities
 from ..weights.gru_weights import GRUWeights
 from ..weights.lstm_weights import LSTMWeights
+from . import fused_lstm
+from .fused_lstm import PackedCell, pack
+from .fused_lstm_trace import TraceBuffers
 
 __all__ = ["CellRun", "PackedCell", "chunk_steps_for", "pack", "run_cell", "trace_cell", "trace_cell_chunks"]
 

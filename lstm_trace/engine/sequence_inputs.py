@@ -15,15 +15,15 @@ import numpy as np
 
 from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError, shape_text
+from ..io.scenarios import load_scenario
+from ..io.vectors import named_file, parse_vector
+from ..traces.sequence import DIRECTIONS, CellInfo, SequenceInfo
+from ..weights import PRESET_NAMES, LSTMWeights, read_weight_cells
+from ..weights.layers import select_key
 from .inputs import (
     cell_for_file, check_dtype, check_hidden_size, check_size, made_weights, preset_state, square_identity,
 )  # fmt: skip
-from ..io.scenarios import load_scenario
-from ..traces.sequence import DIRECTIONS, CellInfo, SequenceInfo
 from .stack import CellKey, initial_states, stack_layout, StackLayout
-from ..io.vectors import named_file, parse_vector
-from ..weights import PRESET_NAMES, LSTMWeights, read_weight_cells
-from ..weights.layers import select_key
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ import numpy as np
 
 from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError, shape_text
-from .sequence import run_cell, trace_cell, trace_cell_chunks
 from ..traces.sequence import DIRECTIONS, SequenceTrace, pytorch_layout
 from ..weights.gru_weights import GRUWeights
 from ..weights.lstm_weights import LSTMWeights
+from .sequence import run_cell, trace_cell, trace_cell_chunks
 
 CellKey = tuple[int, str]  # (layer, "forward" | "reverse")
 

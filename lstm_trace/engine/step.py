@@ -16,12 +16,12 @@ import numpy as np
 from ..cell_options import PLAIN, CellOptions
 from ..cells.step import cell_step, check_weights_fit
 from ..errors import UsageError, shape_text
-from .inputs import (
-    cell_for_weights, check_dtype, check_hidden_size, check_size, made_weights, preset_state, square_identity,
-)  # fmt: skip
 from ..io.scenarios import load_scenario
 from ..traces.step import Trace
 from ..weights import PRESET_NAMES, GRUWeights, LayerSelection, LSTMWeights, read_weights_file
+from .inputs import (
+    cell_for_weights, check_dtype, check_hidden_size, check_size, made_weights, preset_state, square_identity,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,9 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
-from .json_codec import pick_codec
-from ..traces.sequence import SequenceInfo, SequenceTrace, pytorch_layout
 from ..stages import layout_for
+from ..traces.sequence import SequenceInfo, SequenceTrace, pytorch_layout
+from .json_codec import pick_codec
 from .trace_json import FORMAT
 
 STEP_ORDER = "cell (layer, forward before reverse), then step as computed (t = T first in reverse), then b"

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from ..errors import DataError, UsageError
-from .json_codec import pick_codec
 from ..traces.sequence import CellInfo, SequenceInfo, SequenceTrace, from_steps
 from ..traces.step import Trace
-from .trace_json import FORMAT, READABLE_FORMATS, cell_options_of, step_from_dict, trace_from_dict
 from ..weights import DTYPES
+from .json_codec import pick_codec
+from .trace_json import FORMAT, READABLE_FORMATS, cell_options_of, step_from_dict, trace_from_dict
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from .backward_json import backward_from_dict, backward_to_dict, v1_variant_backward
+from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError
 from ..output_files import write_atomic
 from ..stages import QUANTITIES, layout_for
 from ..traces.step import StepTrace, Trace, nested_lists
-from ..cell_options import PLAIN, CellOptions
 from ..weights import DTYPES
+from .backward_json import backward_from_dict, backward_to_dict, v1_variant_backward
 
 FORMAT = "lstm-trace/2"
 READABLE_FORMATS = ("lstm-trace/1", FORMAT)  # /1: what the first releases wrote

@@ -25,8 +25,8 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 
-from ..stages import GATES, INPUT_QUANTITIES
 from ..cell_options import PLAIN, CellOptions
+from ..stages import GATES, INPUT_QUANTITIES
 from ..stages.lstm_options import ACTIVATION_SYMBOLS
 from .canvas import Canvas
 from .figure import CellFigure, DiagramOptions, ValueBlock, value_block

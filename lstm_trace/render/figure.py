@@ -17,9 +17,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
+from ..cell_options import PLAIN, CellOptions
 from ..stages import QUANTITIES, STAGE_NAMES, Layout, layout_for
 from ..traces.step import StepTrace
-from ..cell_options import PLAIN, CellOptions
 from .canvas import HEAVY, LIGHT, Canvas, Cell
 from .numbers import format_number, style_for
 

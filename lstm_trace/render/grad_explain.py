@@ -15,9 +15,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..engine.carousel import HALF_GATE, CarouselOutlook
 from ..stages import BACKWARD_STAGE_BY_NAME, BACKWARD_STAGES, GATE_BY_NAME, GATES, GRAD_QUANTITIES, GRAD_TOPICS, GradTopic
 from ..traces.step import StepTrace, Trace
-from ..engine.carousel import HALF_GATE, CarouselOutlook
 from .columns import ColumnTable
 from .grad import backward_stage_view, backward_views
 from .numbers import format_number, style_for

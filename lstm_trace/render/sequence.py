@@ -14,13 +14,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ..cell_options import LSTM
-from ..stages.sequences import SequenceQuantities, sequence_quantities
 from ..engine.report import CellReport, StepTable
-from ..traces.sequence import CellInfo, SequenceInfo
-from ..stages import layout_for
 from ..engine.summary import (
     FORGET_BELOW, GROWN_TO, GROWTH, MEMORY_SHARE, REMEMBER_ABOVE, SATURATED_ABOVE, STEADY_SHARE, GateBehaviour,
 )  # fmt: skip
+from ..stages import layout_for
+from ..stages.sequences import SequenceQuantities, sequence_quantities
+from ..traces.sequence import CellInfo, SequenceInfo
 from ..traces.step import Trace
 from .heatmap import heatmap_panel, legend
 from .numbers import format_number, format_vector, style_for

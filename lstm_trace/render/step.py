@@ -9,8 +9,8 @@ from rich.text import Text
 from ..cell_options import PLAIN as DEFAULT_CELL
 from ..stages import Layout, layout_for
 from ..traces.step import StepTrace, Trace
-from .numbers import format_vector
 from .columns import ColumnTable
+from .numbers import format_vector
 from .tables import TableOptions, stage_view
 
 

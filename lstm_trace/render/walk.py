@@ -8,10 +8,10 @@ from rich.text import Text
 
 from ..stages import Layout, layout_for
 from ..traces.step import StepTrace, Trace
-from .walk_state import KEY_HELP, Command, KEYS
 from .diagram import DiagramOptions, diagram_view, stages_up_to
 from .step import result
 from .tables import TableOptions, stage_view
+from .walk_state import KEY_HELP, Command, KEYS
 
 
 def stage_screen(trace: Trace, step: StepTrace, stage_name: str, options: TableOptions) -> list[RenderableType]:

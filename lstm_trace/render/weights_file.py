@@ -10,9 +10,9 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from ..stages import GATES
-from ..weights.stated_options import cell_kind, implied_options, options_text
-from ..weights.layers import CellKey, WeightsFile
 from ..weights.gru_weights import GRUWeights
+from ..weights.layers import CellKey, WeightsFile
+from ..weights.stated_options import cell_kind, implied_options, options_text
 from .columns import ColumnTable
 from .numbers import format_number, style_for
 from .tables import TableOptions

@@ -20,11 +20,11 @@ from typing import Any, Mapping
 from ..errors import UsageError
 from ..output_files import write_atomic
 from . import keras, native, onnx, pytorch, safetensors
-from .stated_options import implied_options, options_text
 from .gru_weights import GRUWeights
 from .layers import LayerSelection, select_key
-from .lstm_weights import LSTMWeights
 from .loading import read_weight_cells
+from .lstm_weights import LSTMWeights
+from .stated_options import implied_options, options_text
 
 ANY = None  # every value of the option can be written
 

@@ -30,7 +30,6 @@ from typing import Any, BinaryIO, Mapping
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .stated_options import implied_options
 from .gru_weights import GRUWeights
 from .keras_config import config_options, recurrent_configs
 from .keras_layout import FRAMEWORK, KerasCell, gru_cell, layer_arrays, lstm_cell
@@ -38,6 +37,7 @@ from .layers import CellKey, WeightsFile
 from .lstm_weights import LSTMWeights
 from .native import DAMAGED_ZIP_ERRORS
 from .optional_packages import import_optional
+from .stated_options import implied_options
 
 _NUMBERED = {"0": "kernel", "1": "recurrent_kernel", "2": "bias"}  # Keras 3 `vars` datasets
 

@@ -22,10 +22,10 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .stated_options import CELL_OPTIONS_KEY, implied_options
 from .gate_blocks import mapping_text, split_blocks, stack_blocks
 from .gru_weights import GRUWeights
 from .lstm_weights import LSTMWeights
+from .stated_options import CELL_OPTIONS_KEY, implied_options
 
 FRAMEWORK = "Keras"
 LSTM_ORDER = ("input", "forget", "candidate", "output")  # Keras stacks an LSTM's columns as i, f, c, o

@@ -23,10 +23,10 @@ import numpy as np
 
 from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError
-from .stated_options import CELL_OPTIONS_KEY, implied_options
 from .gru_weights import GRUWeights, looks_like_gru
 from .layers import WeightsFile
 from .lstm_weights import LSTMWeights
+from .stated_options import CELL_OPTIONS_KEY, implied_options
 
 FRAMEWORK = "lstm-trace native"
 FORMAT = "lstm-trace-weights/1"

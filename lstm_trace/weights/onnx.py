@@ -20,7 +20,6 @@ from typing import Any, BinaryIO, Mapping
 import numpy as np
 
 from ..errors import DataError
-from .stated_options import implied_options
 from .gru_weights import GRUWeights
 from .layers import CellKey, WeightsFile
 from .lstm_weights import LSTMWeights
@@ -28,6 +27,7 @@ from .onnx_attributes import node_attributes, node_options
 from .onnx_layout import FRAMEWORK, gru_node_arrays, gru_node_cells, has_peepholes, lstm_node_arrays, lstm_node_cells
 from .onnx_node import node_directions
 from .optional_packages import import_optional
+from .stated_options import implied_options
 
 OPSET = 17  # LSTM-14 and GRU-14 semantics; old enough for every recent ONNX Runtime
 IR_VERSION = 8

@@ -20,12 +20,12 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from ..errors import DataError, shape_text
-from .stated_options import CELL_OPTIONS_KEY
 from .gate_blocks import mapping_text, split_blocks, stack_blocks
 from .gru_weights import GRUWeights
 from .lstm_weights import LSTMWeights
 from .onnx_attributes import NodeOptions
 from .onnx_node import check_shapes, node_inputs, stored, stored_bias
+from .stated_options import CELL_OPTIONS_KEY
 
 FRAMEWORK = "ONNX"
 LSTM_ORDER = ("input", "output", "forget", "candidate")  # ONNX stacks an LSTM's rows as i, o, f, c
