@@ -25,3 +25,19 @@ def test_a_diagram_too_wide_for_the_terminal_says_so(run_cli):
     assert "The figure needs 62 columns and has 60" in text and "set COLUMNS=62" in text
     wide = run_cli("diagram", "--preset", "seed-question", env={"COLUMNS": "100"})
     assert "The figure needs" not in wide.stdout and "► Cₜ" in wide.stdout
+
+
+def test_compact_is_the_whole_step_in_one_table_that_fits_a_terminal(cli):
+    """`step --compact`: a row per unit, every gate and state, in 24 lines for the seed question."""
+    result = cli("step", "--preset", "seed-question", "--compact")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) <= 24
+    row = next(line for line in lines if line.split()[:1] == ["1"]).split()
+    # unit 1 of the seed question, worked by hand: h = 0.5, C = 0, f = i = o = σ(0.5 + 0.3) = σ(0.8) = 0.6900,
+    # C̃ = tanh(0.8) = 0.6640, C = 0.69 × 0.6640 = 0.4582, h = 0.69 × tanh(0.4582) = 0.2957
+    assert row == ["1", "0.5000", "0.0000", "0.6900", "0.6900", "0.6640", "0.6900", "0.4582", "0.2957"]
+    gru = cli("step", "--preset", "seed-question", "--compact", "--variant", "gru")
+    assert "rₜ" in gru.output and "zₜ" in gru.output and "Cₜ₋₁" not in gru.output
+    refused = cli("step", "--preset", "seed-question", "--compact", "--stage", "forget")
+    assert refused.exit_code == 2 and "--compact shows the whole step in one table" in refused.output

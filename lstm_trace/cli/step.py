@@ -11,7 +11,7 @@ from typing import Annotated
 from ..engine.step import trace_step
 from ..errors import UsageError
 from ..render.console import print_views
-from ..render.step import step_view
+from ..render.step import compact_view, step_view
 from ..stages import layout_for
 from .export import ExportOption, check_export, recording_console, save_export
 from .options import (
@@ -35,6 +35,7 @@ def step(
     ] = None,
     diagram: Annotated[bool, typer.Option("--diagram", help="Draw the cell with its values in the header.", rich_help_panel=DISPLAY)] = False,
     interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Walk through the stages one at a time (as `walk`).")] = False,
+    compact: Annotated[bool, typer.Option("--compact", help="The whole step in one table, a row per unit: a first look that fits a terminal.", rich_help_panel=DISPLAY)] = False,
     export: ExportOption = None,
 ) -> None:
     """Trace one LSTM step: concatenation, gates, new cell and hidden state."""
@@ -54,6 +55,11 @@ def step(
     if as_json:
         return
     console = recording_console(export)
+    if compact:
+        if stage is not None or diagram:
+            raise UsageError("--compact shows the whole step in one table; drop --stage and --diagram, or --compact.")
+        print_views(console, compact_view(trace, table_options(precision, max_rows, all_rows)))
+        return save_export(console, export)
     views = step_view(trace, table_options(precision, max_rows, all_rows), stage)
     if diagram:
         from ..render.diagram import with_diagram

@@ -10,8 +10,8 @@ from ..cell_options import PLAIN as DEFAULT_CELL
 from ..stages import Layout, layout_for
 from ..traces.step import StepTrace, Trace
 from .columns import ColumnTable
-from .numbers import format_vector
-from .tables import TableOptions, stage_view
+from .numbers import format_number, format_vector, style_for
+from .tables import TableOptions, row_plan, stage_view
 
 
 def header(trace: Trace, layout: Layout | None = None) -> Panel:
@@ -88,3 +88,35 @@ def step_view(trace: Trace, options: TableOptions, stage: str | None = None) -> 
         if options.max_rows is None or step.hidden_size <= options.max_rows:
             views.append(result(step, options.precision))
     return [header(trace, layout), *views] if stage is None else views
+
+
+def compact_view(trace: Trace, options: TableOptions) -> list[RenderableType]:
+    """The whole step in one table, a row per unit: the states it starts from, every gate, the new states.
+
+    For a first look (`step --compact`): at H = 5 the seed question fits a 24-line terminal; the stage-by-stage
+    tables, with every product, bias and pre-activation, are what `step` shows without it.
+    """
+    layout = layout_for(trace.cell)
+    names = [name for name in ("h_prev", "c_prev", *(f"{gate}.act" for gate in layout.gates), "c", "h")
+             if name in layout.quantities]  # fmt: skip
+    title = Text(f"{trace.title or f'One {layout.title} step'}: {_sizes(trace)}; {trace.dtype}", style="bold")
+    views: list[RenderableType] = [title, Text(f"weights: {weights_summary(trace.weights)}")]
+    views += [Text(f"note: {note}", style="yellow") for note in trace.notes]
+    for step in trace.steps:
+        table = ColumnTable()
+        table.add_column("unit", style="dim")
+        for name in names:
+            quantity = layout.quantities[name]
+            table.add_column(Text(f"{quantity.symbol}\n{quantity.formula}" if quantity.formula else quantity.symbol))
+        for row in row_plan(step.hidden_size, options.max_rows):
+            cells = [Text("⋮" if row is None else str(row))]
+            for name in names:
+                values, kind = step[name], layout.quantities[name].kind
+                if row is None or row >= len(values):  # ⋮, or past the P entries of a projected h
+                    cells.append(Text("⋮" if row is None else ""))
+                else:
+                    cells.append(Text(format_number(float(values[row]), options.precision), style=style_for(float(values[row]), kind)))
+            table.add_row(*cells)
+        views.append(table)
+    views.append(Text("One row per unit. `step` without --compact shows each stage: W·z, the bias, the pre-activation.", style="italic dim"))
+    return views
