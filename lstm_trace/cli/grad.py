@@ -75,6 +75,7 @@ def grad(
     export: ExportOption = None,
 ) -> None:
     """Trace the backward pass: every local gradient of one step, or gradient norms through time."""
+    # The engine's backward pass and its renderers load here, not at the top: `lstm-trace --help` imports this module.
     from ..engine.grad import with_forget_bias
 
     # The forget bias is folded into b_f (see --forget-bias), so the cell itself carries none.
@@ -89,18 +90,14 @@ def grad(
     shown = _Output(table_options(precision, max_rows, all_rows), stage, as_json, output, export)
     if xs is None:
         inputs = resolve_choice(given, cell)
-        _check_cell_stage(inputs.cell, stage)
+        check_stage(stage, backward_layout(inputs.cell).stage_names)
         return _one_step(with_forget_bias(inputs, forget_bias), d_h, d_c, shown)
     check_cell_choice(given.weights, given.layer, given.direction)
     sequence = parse_sequence(xs, "--xs")
     # Sizes and weights are resolved as for one step, with the first row as x: every row has the same I.
     inputs = resolve_choice(given, cell, x=sequence[0], x_option="each step of --xs")
-    _check_cell_stage(inputs.cell, stage)
+    check_stage(stage, backward_layout(inputs.cell).stage_names)
     _through_time(with_forget_bias(inputs, forget_bias), sequence, d_h, d_c, compare_rnn, given.seed, shown)
-
-
-def _check_cell_stage(cell, stage: str | None) -> None:
-    check_stage(stage, backward_layout(cell).stage_names)
 
 
 class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at every start-up
@@ -117,20 +114,21 @@ class _Output(NamedTuple):  # a NamedTuple: a dataclass would cost ~0.7 ms at ev
 
 def _one_step(inputs: StepInputs, d_h, d_c, shown: _Output) -> None:
     from ..engine.grad import resolve_upstream, trace_backward_step
+    from ..render.grad import backward_report, backward_views
 
     upstream = resolve_upstream(d_h, d_c, inputs)
     trace = trace_backward_step(inputs, upstream)
     if _write_json(trace, shown):
         return
     if shown.stage is None:
-        from ..render.grad import backward_report
-
         return _print(backward_report(trace, shown.options, upstream.loss), shown)
-    _print(_backward_views(trace, shown), shown)
+    _print(backward_views(trace, shown.options, shown.stage), shown)
 
 
 def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, seed: int, shown: _Output) -> None:
     from ..engine.grad import resolve_upstream, through_time_to_dict, trace_through_time
+    from ..render.grad import backward_views
+    from ..render.through_time import through_time_views
 
     upstream = resolve_upstream(d_h, d_c, inputs, last="_T")
     # ∂L/∂W_g costs 4·H·(H+I) numbers a step: kept only where they are shown or written.
@@ -139,19 +137,10 @@ def _through_time(inputs: StepInputs, sequence, d_h, d_c, compare_rnn: bool, see
     if _write_json(result.trace, shown, {"through_time": through_time_to_dict(result)}):
         return
     if shown.stage is not None:
-        views = _backward_views(result.trace, shown)
+        views = backward_views(result.trace, shown.options, shown.stage)
     else:
-        from ..render.through_time import through_time_views
-
         views = through_time_views(result, shown.options)
     _print(views, shown)
-
-
-def _backward_views(trace: Trace, shown: _Output) -> list:
-    """One backward stage (--stage) of every step that has gradients, from the last back."""
-    from ..render.grad import backward_views
-
-    return backward_views(trace, shown.options, shown.stage)
 
 
 def _print(views, shown: _Output) -> None:

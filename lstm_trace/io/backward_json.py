@@ -26,11 +26,29 @@ import numpy as np
 
 from ..cell_options import CellOptions
 from ..errors import DataError
-from ..traces.step import BackwardTrace, nested_lists
+from ..traces.step import BackwardTrace
 
 _VECTORS_H = ("d_c_carried", "c_tanh_local", "d_c", "d_c_unclipped", "d_h_unprojected", "d_c_prev", "d_b_hn",
               "d_h_direct")  # fmt: skip
 _BLOCK_PARTS = ("d_act", "local", "d_preact", "d_W", "d_b", "d_z")
+
+
+def nested_lists(values, names) -> dict[str, Any]:
+    """`values[name]` for each dotted name, as JSON-ready nested lists: "forget.act" -> {"forget": {"act": [...]}}.
+
+    Names whose value is None are left out.
+    """
+    content: dict[str, Any] = {}
+    for name in names:
+        value = values[name]
+        if value is None:
+            continue
+        head, _, part = name.partition(".")
+        if part:
+            content.setdefault(head, {})[part] = value.tolist()
+        else:
+            content[head] = value.tolist()
+    return content
 
 
 def backward_to_dict(backward: BackwardTrace) -> dict[str, Any]:

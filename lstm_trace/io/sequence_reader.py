@@ -17,9 +17,8 @@ from typing import Any, BinaryIO, Iterable, Iterator
 from ..errors import DataError, UsageError
 from ..traces.sequence import CellInfo, SequenceInfo, SequenceTrace, from_steps
 from ..traces.step import Trace
-from ..weights import DTYPES
 from .json_codec import pick_codec
-from .trace_json import FORMAT, READABLE_FORMATS, cell_options_of, step_from_dict, trace_from_dict
+from .trace_json import FORMAT, READABLE_FORMATS, cell_options_of, dtype_and_weights, step_from_dict, trace_from_dict
 
 
 @dataclass(frozen=True)
@@ -111,12 +110,7 @@ def info_from_header(content: dict[str, Any], origin: str) -> SequenceInfo:
     if content.get("format") not in READABLE_FORMATS:
         raise DataError(f"The {origin} is not an lstm-trace trace: expected \"format\": \"{FORMAT}\".")
     H, I = integer("hidden_size"), integer("input_size")
-    dtype = content.get("dtype", "float64")
-    if dtype not in DTYPES:
-        raise DataError(f"In the {origin}, dtype is {dtype!r}; expected one of {', '.join(DTYPES)}.")
-    weights = content.get("weights")
-    if not isinstance(weights, dict) or "source" not in weights:
-        raise DataError(f"In the {origin}, \"weights\" must be an object with a \"source\".")
+    dtype, weights = dtype_and_weights(content, origin)
     cells = content.get("cells")
     stacked = cells is not None
     if cells is None:

@@ -38,9 +38,9 @@ from ..cell_options import PLAIN, CellOptions
 from ..errors import DataError, UsageError
 from ..output_files import write_atomic
 from ..stages import QUANTITIES, layout_for
-from ..traces.step import StepTrace, Trace, nested_lists
+from ..traces.step import StepTrace, Trace
 from ..weights import DTYPES
-from .backward_json import backward_from_dict, backward_to_dict, v1_variant_backward
+from .backward_json import backward_from_dict, backward_to_dict, nested_lists, v1_variant_backward
 
 FORMAT = "lstm-trace/2"
 READABLE_FORMATS = ("lstm-trace/1", FORMAT)  # /1: what the first releases wrote
@@ -182,12 +182,7 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
         raise DataError(f"The {origin} is not an lstm-trace trace: expected \"format\": \"{FORMAT}\", found {found!r}.")
     H = _positive_int(content, "hidden_size", origin)
     I = _positive_int(content, "input_size", origin)
-    dtype = content.get("dtype", "float64")
-    if dtype not in DTYPES:
-        raise DataError(f"In the {origin}, dtype is {dtype!r}; expected one of {', '.join(DTYPES)}.")
-    weights = content.get("weights")
-    if not isinstance(weights, dict) or "source" not in weights:
-        raise DataError(f"In the {origin}, \"weights\" must be an object with a \"source\".")
+    dtype, weights = dtype_and_weights(content, origin)
     steps = content.get("steps")
     if not isinstance(steps, list) or not steps:
         raise DataError(f"In the {origin}, \"steps\" must be a non-empty list of steps.")
@@ -197,7 +192,6 @@ def trace_from_dict(content: Any, origin: str = "trace") -> Trace:
     if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
         raise DataError(f"In the {origin}, \"notes\" must be a list of strings.")
     cell = cell_options_of(content, origin)
-    layout = layout_for(cell)
     P = cell.proj_size or H  # the length of h: P with a projection
     sizes = {"(H,)": H, "(I,)": I, "(H+I,)": H + I, "(P,)": P, "(P+I,)": P + I}
     if "variant_backward" in content:  # lstm-trace/1: a variant's gradients beside the steps
@@ -260,6 +254,17 @@ def _vector(raw: Any, where: str, size: int, dtype: str, origin: str) -> np.ndar
     if not np.all(np.isfinite(vector)):
         raise DataError(f"In the {origin}, {where} holds a number that is not finite in {dtype}.")
     return vector
+
+
+def dtype_and_weights(content: dict, origin: str) -> tuple[str, dict]:
+    """A trace header's dtype (float64 when left out) and its weights' provenance, checked."""
+    dtype = content.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise DataError(f"In the {origin}, dtype is {dtype!r}; expected one of {', '.join(DTYPES)}.")
+    weights = content.get("weights")
+    if not isinstance(weights, dict) or "source" not in weights:
+        raise DataError(f"In the {origin}, \"weights\" must be an object with a \"source\".")
+    return dtype, weights
 
 
 def _positive_int(content: dict, key: str, origin: str) -> int:

@@ -89,20 +89,22 @@ def units_grad_table(stage: BackwardStage, step: StepTrace, options: TableOption
         table.add_column(_header(quantity(step, name)), justify="right")
         if name == barred:
             table.add_column("0 ┄ 1", justify="left")
+    arrays = {name: value_of(step, name) for name in columns}
+    kinds = {name: quantity(step, name).kind for name in columns}
     for row in row_plan(step.hidden_size, options.max_rows):
         cells: list[Text] = [Text("⋮" if row is None else str(row))]
         for name in columns:
-            values = value_of(step, name)
+            values = arrays[name]
             if row is not None and row >= len(values):  # h has P < H entries with a projection
                 cells.append(Text(""))
                 continue
             value = None if row is None else float(values[row])
-            cells.append(_cell(value, quantity(step, name).kind, options.precision))
+            cells.append(_cell(value, kinds[name], options.precision))
             if name == barred:
                 cells.append(Text("" if value is None else gate_bar(value), style=style_for(value or 0.0, "gate")))
         table.add_row(*cells)
     if elided(step.hidden_size, options.max_rows):
-        _summary_rows(table, [value_of(step, name) for name in columns], columns, barred, options.precision)
+        _summary_rows(table, list(arrays.values()), columns, barred, options.precision)
     return table
 
 

@@ -9,7 +9,7 @@ clip, cifg's coupled input gate, the clips of the pre-activations, the peepholes
 from __future__ import annotations
 
 from ..cell_options import CellOptions
-from .lstm import GATE_BY_NAME, GATES
+from .lstm import GATES
 from .lstm_options import ACTIVATION_SYMBOLS, number
 from .types import BackwardLayout, BackwardStage, Gate, Quantity
 

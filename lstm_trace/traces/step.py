@@ -53,7 +53,6 @@ class Block:
         raise AttributeError("a trace is read-only")
 
 
-GateTrace = Block  # a gate of a forward step
 
 
 class NamedValues:
@@ -139,10 +138,6 @@ class StepTrace(NamedValues):
         for name, value in (("cell", cell), ("t", t), ("backward", backward)):
             object.__setattr__(self, name, value)
 
-    @property
-    def gates(self) -> tuple[str, ...]:
-        return self.blocks
-
     def with_backward(self, backward: BackwardTrace | None) -> "StepTrace":
         """The same step, carrying its gradients."""
         return StepTrace(self.values, self.cell, self.t, backward)
@@ -155,24 +150,6 @@ class StepTrace(NamedValues):
     @property
     def input_size(self) -> int:
         return int(self.values["x"].shape[0])
-
-
-def nested_lists(values, names) -> dict[str, Any]:
-    """`values[name]` for each dotted name, as JSON-ready nested lists: "forget.act" -> {"forget": {"act": [...]}}.
-
-    Names whose value is None are left out.
-    """
-    content: dict[str, Any] = {}
-    for name in names:
-        value = values[name]
-        if value is None:
-            continue
-        head, _, part = name.partition(".")
-        if part:
-            content.setdefault(head, {})[part] = value.tolist()
-        else:
-            content[head] = value.tolist()
-    return content
 
 
 @dataclass(frozen=True)
